@@ -1,0 +1,3 @@
+from origin_doctor.cli import main
+
+main()
