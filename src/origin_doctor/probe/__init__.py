@@ -1,0 +1,1 @@
+"""Probes: the only code that opens connections, one module per stage, deadlines everywhere."""
