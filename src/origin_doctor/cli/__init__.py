@@ -37,8 +37,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from origin_doctor.cli import explain
+    from origin_doctor.cli import check, explain
 
+    cli.add_command(check.check)
     cli.add_command(explain.explain)
 
 

@@ -23,9 +23,10 @@ def explain(code: str | None) -> None:
         for row in CATALOGUE.values():
             click.echo(f"{row.code:<32} {row.severity.label:<5} {row.meaning}")
         return
-    row = CATALOGUE.get(code.strip().lower())
-    if row is None:
+    found = CATALOGUE.get(code.strip().lower())
+    if found is None:
         raise UsageError(f"unknown finding code {code!r}; 'origin-doctor explain' lists them all")
+    row = found
     answer = {"origin": "the origin's own status (passed through)", None: "not a request outcome"}.get(
         row.cdn_answer, row.cdn_answer
     )
