@@ -83,13 +83,41 @@ class DnsCache:
         return await asyncio.shield(task)
 
 
-class _Context:
-    """What one run shares: options, the anchor index and the DNS cache."""
+class AddressGates:
+    """At most `limit` targets probe one address at once (0: no limit); idle entries are dropped,
+    so a run over many addresses does not keep one semaphore per address forever."""
 
-    def __init__(self, options: CheckOptions) -> None:
+    def __init__(self, limit: int = 0) -> None:
+        self.limit = limit
+        self._gates: dict[str, tuple[asyncio.Semaphore, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, address: str) -> AsyncIterator[None]:
+        if self.limit <= 0:
+            yield
+            return
+        gate, users = self._gates.get(address) or (asyncio.Semaphore(self.limit), 0)
+        self._gates[address] = (gate, users + 1)
+        try:
+            async with gate:
+                yield
+        finally:
+            gate, users = self._gates[address]
+            if users <= 1:
+                del self._gates[address]
+            else:
+                self._gates[address] = (gate, users - 1)
+
+
+class _Context:
+    """What one run shares: options, the anchor index, the DNS cache and the per-address gates."""
+
+    def __init__(self, options: CheckOptions, gates: AddressGates | None = None,
+                 dns: DnsCache | None = None) -> None:
         self.options = options
         self.anchors = AnchorIndex(trust_anchors(options.profile))
-        self.dns = DnsCache(options)
+        self.dns = dns or DnsCache(options)
+        self.gates = gates or AddressGates()
         other = options.profile.other_profile
         self.other_profile: Profile | None = (
             load_profile(other) if other and options.compare_profiles else None
@@ -248,7 +276,7 @@ async def _check(ctx: _Context, target: Target) -> TargetResult:
     started = time.perf_counter()
     now = ctx.options.now or dt.datetime.now(dt.UTC)
     found, addresses, dns_ms = await _addresses(ctx, target)
-    per_address = await asyncio.gather(*(_check_address(ctx, target, a, dns_ms, now) for a in addresses))
+    per_address = await asyncio.gather(*(_gated(ctx, target, a, dns_ms, now) for a in addresses))
     for result in per_address:
         found += result.findings
     return TargetResult(
@@ -259,6 +287,12 @@ async def _check(ctx: _Context, target: Target) -> TargetResult:
         elapsed_ms=(time.perf_counter() - started) * 1000,
         profile=ctx.options.profile.id,
     )
+
+
+async def _gated(ctx: _Context, target: Target, address: str, dns_ms: float | None,
+                 now: dt.datetime) -> AddressResult:
+    async with ctx.gates.hold(address):
+        return await _check_address(ctx, target, address, dns_ms, now)
 
 
 async def check_target(target: Target, options: CheckOptions) -> TargetResult:
@@ -278,25 +312,38 @@ async def _guarded(ctx: _Context, target: Target) -> TargetResult:
         return TargetResult(target, decide([bug]), (bug,), profile=ctx.options.profile.id)
 
 
-async def check_targets(targets: Iterable[Target], options: CheckOptions,
-                        concurrency: int = 64) -> AsyncIterator[TargetResult]:
-    """Results in completion order, with at most `concurrency` targets in flight; the target
-    iterable is consumed lazily, so a huge input is never held in memory."""
-    ctx = _Context(options)
+async def check_targets(targets: Iterable[Target | tuple[Target, CheckOptions]], options: CheckOptions,
+                        concurrency: int = 64, per_address: int = 0) -> AsyncIterator[TargetResult]:
+    """Results in completion order, with at most `concurrency` targets in flight and at most
+    `per_address` of them probing any one address (0: no limit). The target iterable is consumed
+    lazily, so a huge input is never held in memory. An item may carry its own options (a fleet
+    file's per-target overrides); pass the same object for equal options so contexts are shared."""
+    gates = AddressGates(per_address)
+    ctx = _Context(options, gates)
+    contexts: dict[int, tuple[CheckOptions, _Context]] = {id(options): (options, ctx)}
+
+    def context_for(own: CheckOptions) -> _Context:
+        known = contexts.get(id(own))
+        if known is None:
+            shared_dns = ctx.dns if own.nameservers == options.nameservers else None
+            known = contexts[id(own)] = (own, _Context(own, gates, shared_dns))
+        return known[1]
+
     results: asyncio.Queue[TargetResult | None] = asyncio.Queue(maxsize=max(1, concurrency))
     gate = asyncio.Semaphore(max(1, concurrency))
 
-    async def one(target: Target) -> None:
+    async def one(target_ctx: _Context, target: Target) -> None:
         try:
-            await results.put(await _guarded(ctx, target))
+            await results.put(await _guarded(target_ctx, target))
         finally:
             gate.release()
 
     async def produce() -> None:
         async with asyncio.TaskGroup() as group:
-            for target in targets:
+            for item in targets:
+                target, target_ctx = (item[0], context_for(item[1])) if isinstance(item, tuple) else (item, ctx)
                 await gate.acquire()
-                group.create_task(one(target))
+                group.create_task(one(target_ctx, target))
         await results.put(None)
 
     producer = asyncio.create_task(produce())

@@ -38,9 +38,11 @@ def cli() -> None:
 
 def _register() -> None:
     from origin_doctor.cli import check, explain
+    from origin_doctor.cli.scan import scan
 
     cli.add_command(check.check)
     cli.add_command(explain.explain)
+    cli.add_command(scan)
 
 
 _register()
