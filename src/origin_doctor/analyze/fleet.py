@@ -199,8 +199,8 @@ def compare_site(site: str, variants: list[_Variant]) -> list[Finding]:
         by_identity.setdefault(variant.sample.leaf_names, []).append(variant)
     for names, same in sorted(by_identity.items()):
         dates = {v.sample.leaf_not_after for v in same}
-        if len(dates) < 2:
-            continue
+        if len(dates) < 2 or len({v.sample.host for v in same}) < 2:
+            continue  # one name only: compare_addresses reports its nodes
         newest = max(d for d in dates if d is not None)
         stale = [label for v in same if v.sample.leaf_not_after != newest for label in v.examples]
         found.append(finding(

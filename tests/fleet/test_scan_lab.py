@@ -1,0 +1,170 @@
+"""`origin-doctor scan` over a real nginx fleet: the incident, a healthy twin, round-robin, bad
+input lines, exit codes, one JSON document, and JSON Lines that survive SIGINT."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.fleet.conftest import FleetLab, cli_env, run_cli
+
+
+def _fleet_findings(stdout: str) -> list[dict[str, object]]:
+    doc = json.loads(stdout)
+    findings = doc["fleet_findings"]
+    assert isinstance(findings, list)
+    return findings
+
+
+def test_incident_pair_points_at_www_as_fix_source(fleet_lab: FleetLab, tmp_path: Path) -> None:
+    hosts = tmp_path / "hosts.txt"
+    hosts.write_text("# the seed incident\n" + fleet_lab.hosts("www.incident.test", "ws.incident.test"))
+    run = run_cli("scan", str(hosts), "--json", *fleet_lab.args("www.incident.test", "ws.incident.test"))
+    assert run.returncode == 1, run.stderr
+    chain = [f for f in _fleet_findings(run.stdout) if f["code"] == "fleet.inconsistent_chain"]
+    assert len(chain) == 1
+    evidence = chain[0]["evidence"]
+    assert isinstance(evidence, dict)
+    assert [h.split(" ")[0] for h in evidence["broken_hosts"]] == [f"ws.incident.test:{fleet_lab.port}"]
+    assert evidence["fix_source"]["host"] == f"www.incident.test:{fleet_lab.port}"
+    assert chain[0]["subject"] == "incident.test"
+
+
+def test_consistent_fleet_has_no_fleet_findings_and_exits_0(fleet_lab: FleetLab, tmp_path: Path) -> None:
+    hosts = tmp_path / "hosts.txt"
+    hosts.write_text(fleet_lab.hosts("a.good.test", "b.good.test", "www.incident.test"))
+    run = run_cli("scan", str(hosts), "--json", *fleet_lab.args("a.good.test", "b.good.test", "www.incident.test"))
+    assert run.returncode == 0, run.stderr
+    doc = json.loads(run.stdout)
+    assert doc["fleet_findings"] == []
+    assert sorted(r["outcome"] for r in doc["results"]) == ["ok", "ok", "ok"]
+    assert doc["schema"] == "origin-doctor/report/1"
+
+
+def test_round_robin_name_with_one_bad_node_is_caught(fleet_lab: FleetLab, tmp_path: Path) -> None:
+    hosts = tmp_path / "hosts.txt"
+    hosts.write_text(fleet_lab.hosts("rr.lab.test"))
+    run = run_cli("scan", str(hosts), "--json", *fleet_lab.args("rr.lab.test"))
+    assert run.returncode == 1, run.stderr
+    doc = json.loads(run.stdout)
+    (result,) = doc["results"]
+    assert [a["address"] for a in result["addresses"]] == ["127.0.0.1", "127.0.0.2"]
+    chain = [f for f in doc["fleet_findings"] if f["code"] == "fleet.inconsistent_chain"]
+    assert len(chain) == 1
+    assert chain[0]["evidence"]["broken_hosts"] == [f"rr.lab.test:{fleet_lab.port} (127.0.0.2)"]
+    assert chain[0]["evidence"]["fix_source"]["address"] == "127.0.0.1"
+
+
+def test_malformed_line_is_named_and_the_rest_runs(fleet_lab: FleetLab, tmp_path: Path) -> None:
+    hosts = tmp_path / "hosts.txt"
+    hosts.write_text(f"a.good.test:{fleet_lab.port}\n\nnot a target here\nb.good.test:{fleet_lab.port}\n"
+                     f"c.good.test:99999\n")
+    run = run_cli("scan", str(hosts), "--json", *fleet_lab.args("a.good.test", "b.good.test"))
+    errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [
+        f"error: {hosts}:3: expected key=value after the target, got 'a'",
+        f"error: {hosts}:5: target 'c.good.test:99999': port must be 1-65535",
+    ]
+    doc = json.loads(run.stdout)
+    assert sorted(r["target"]["name"] for r in doc["results"]) == ["a.good.test", "b.good.test"]
+    assert run.returncode == 2  # nothing failed, but the input was malformed
+
+
+def test_bad_lines_do_not_hide_a_failing_target(fleet_lab: FleetLab, tmp_path: Path) -> None:
+    hosts = tmp_path / "hosts.txt"
+    hosts.write_text(f"ws.incident.test:{fleet_lab.port}\nbogus key\n")
+    run = run_cli("scan", str(hosts), *fleet_lab.args("ws.incident.test"))
+    assert run.returncode == 1
+    assert f"{hosts}:2:" in run.stderr
+
+
+def test_exit_codes_for_unusable_input(tmp_path: Path) -> None:
+    missing = run_cli("scan", str(tmp_path / "nope.txt"))
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("error: ") and len(missing.stderr.strip().splitlines()) == 1
+    empty = tmp_path / "empty.txt"
+    empty.write_text("# nothing\n\n")
+    nothing = run_cli("scan", str(empty), "--no-progress")
+    assert nothing.returncode == 2
+    assert f"error: {empty}: no target could be checked" in nothing.stderr
+    bad_yaml = tmp_path / "fleet.yaml"
+    bad_yaml.write_text("targets:\n  - target: [unclosed\n")
+    broken = run_cli("scan", str(bad_yaml))
+    assert broken.returncode == 2 and "fleet.yaml:" in broken.stderr and "Traceback" not in broken.stderr
+
+
+def test_fail_on_warn_turns_warnings_into_exit_1(fleet_lab: FleetLab, tmp_path: Path) -> None:
+    hosts = tmp_path / "hosts.txt"
+    hosts.write_text(fleet_lab.hosts("a.good.test"))
+    # The leaf expires in 90 days: a 100-day warning window makes it cert.expires_soon (warn).
+    ok = run_cli("scan", str(hosts), *fleet_lab.args("a.good.test"), "--warn-days", "100")
+    assert ok.returncode == 0, ok.stderr
+    gated = run_cli("scan", str(hosts), *fleet_lab.args("a.good.test"), "--warn-days", "100", "--fail-on", "warn")
+    assert gated.returncode == 1
+
+
+def test_yaml_overrides_and_stdin(fleet_lab: FleetLab, tmp_path: Path) -> None:
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(
+        f"defaults:\n  port: {fleet_lab.port}\ntargets:\n"
+        "  - www.incident.test\n"
+        "  - target: shop.example.invalid\n    origin: ws.incident.test\n    host_header: ws.incident.test\n"
+        "    site: incident.test\n    path: /health\n    warn_days: 5\n"
+    )
+    run = run_cli("scan", str(fleet), "--json", *fleet_lab.args("www.incident.test", "ws.incident.test"))
+    doc = json.loads(run.stdout)
+    by_name = {r["target"]["name"]: r for r in doc["results"]}
+    shop = by_name["shop.example.invalid"]
+    assert shop["target"]["path"] == "/health" and shop["target"]["site"] == "incident.test"
+    assert shop["primary"] == "cert.chain_incomplete"
+    (chain,) = [f for f in doc["fleet_findings"] if f["code"] == "fleet.inconsistent_chain"]
+    assert chain["subject"] == "incident.test"
+    piped = run_cli("scan", "-", *fleet_lab.args("a.good.test"), stdin=fleet_lab.hosts("a.good.test"))
+    assert piped.returncode == 0, piped.stderr
+
+
+def test_jsonl_lines_survive_sigint(fleet_lab: FleetLab, tmp_path: Path) -> None:
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(64)  # never accepted: connects succeed, the ClientHello is never answered
+    slow_port = silent.getsockname()[1]
+    try:
+        fast = ["a.good.test", "b.good.test", "www.incident.test", "ws.incident.test"]
+        hosts = tmp_path / "hosts.txt"
+        hosts.write_text(fleet_lab.hosts(*fast) + "".join(f"slow{i}.test:{slow_port}\n" for i in range(3)))
+        out = tmp_path / "out.jsonl"
+        args = [*fleet_lab.args(*fast), "--resolve", f"slow0.test:{slow_port}:127.0.0.1",
+                "--resolve", f"slow1.test:{slow_port}:127.0.0.1", "--resolve", f"slow2.test:{slow_port}:127.0.0.1",
+                "--connect-timeout", "60", "--jsonl", str(out)]
+        process = subprocess.Popen([sys.executable, "-m", "origin_doctor", "scan", str(hosts), *args],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env())
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                if out.exists() and out.read_text().count("\n") >= len(fast):
+                    break
+                assert process.poll() is None, process.communicate()
+                time.sleep(0.05)
+            else:
+                raise AssertionError("the fast targets did not finish in 30 s")
+            process.send_signal(signal.SIGINT)
+            _, stderr = process.communicate(timeout=20)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(5)
+        assert process.returncode == 130, stderr
+        assert "interrupted" in stderr
+        text = out.read_text()
+        assert text.endswith("\n")
+        lines = [json.loads(line) for line in text.splitlines()]
+        assert sorted(r["target"]["name"] for r in lines) == sorted(fast)
+        assert "Traceback" not in stderr
+    finally:
+        silent.close()
+
