@@ -37,9 +37,10 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from origin_doctor.cli import check, explain
+    from origin_doctor.cli import check, demo, explain
 
     cli.add_command(check.check)
+    cli.add_command(demo.demo)
     cli.add_command(explain.explain)
 
 
