@@ -101,6 +101,8 @@ def huge_header_response(header_bytes: int) -> bytes:
     base = http_response(200, "OK", body)
     head_len = len(base) - len(body)
     padding_needed = header_bytes - head_len
+    if padding_needed < 0:
+        raise ValueError(f"header_bytes={header_bytes} is below the smallest head ({head_len} bytes)")
     pad_lines: list[str] = []
     index = 0
     # Each line is "X-Pad-NNN: " + value + CRLF; lines stay under 1,000 bytes, like real big cookies.
@@ -109,7 +111,7 @@ def huge_header_response(header_bytes: int) -> bytes:
         overhead = len(prefix) + 2
         if padding_needed < overhead + 1:
             raise ValueError(f"header_bytes={header_bytes} cannot be hit exactly; try a larger value")
-        value_len = min(padding_needed - overhead, 990)
+        value_len = min(padding_needed - overhead, 980)
         remaining_after = padding_needed - overhead - value_len
         if 0 < remaining_after < overhead + 1:
             value_len -= overhead + 1  # leave room for one more valid line

@@ -112,8 +112,13 @@ SCENARIOS: tuple[Scenario, ...] = (
          "502", "tls.no_shared_cipher", 2, origin=Origin(leaf="ec521")),
     _row("sni-rejected", "Only a server block for internal.lab.test; the default server rejects other SNI.",
          "502", "tls.sni_rejected", 1, origin=Origin(served_name="internal.lab.test", reject_unknown_sni=True)),
-    _row("client-cert", "nginx demands a client certificate (ssl_verify_client on).",
+    _row("client-cert", "nginx asks for a client certificate (ssl_verify_client on): the handshake "
+         "completes, then nginx answers 400 'No required SSL certificate was sent'.",
          "502", "tls.client_cert_required", 1, origin=Origin(client_cert_required=True)),
+    _row("client-cert-strict", "Client certificate enforced in the handshake (OpenSSL VerifyMode Require): "
+         "handshake_failure alert after the CertificateRequest.",
+         "502", "tls.client_cert_required", 1,
+         origin=Origin(client_cert_required=True, conf_commands=(("VerifyMode", "Require"),))),
     _row("rsa-pss-only", "Server signs only with RSA-PSS; CloudFront's TLS 1.2 list has no PSS scheme.",
          "502", "tls.handshake_failed", 1, origin=Origin(conf_commands=(("SignatureAlgorithms", RSA_PSS_ONLY),))),
     _row("plain-http", "Plain HTTP on the port CloudFront reaches with TLS.", "502", "tls.not_tls", 1, origin=Origin(plain_http=True)),
