@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import datetime
 import re
+import socket
+import struct
 import subprocess
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -154,6 +156,24 @@ async def answer_http_400(reader: asyncio.StreamReader, writer: asyncio.StreamWr
 
 def stay_silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     """Accept and never write; tcp_server closes the connection at teardown."""
+
+
+async def reset_after_first_byte(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await asyncio.wait_for(reader.read(1), 5)
+    # Linger 0 turns the close into a TCP RST.
+    writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
+
+
+def send_then_stall(answer: bytes) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter], object]:
+    """A handler that writes `answer` after the first byte of the hello and then never again."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.wait_for(reader.read(1), 5)
+        writer.write(answer)
+        await writer.drain()
+
+    return handler
 
 
 def close_at_once(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -28,7 +28,9 @@ from hello_peers import (
     answer_http_400,
     close_at_once,
     mint_chain,
+    reset_after_first_byte,
     s_server_pool,
+    send_then_stall,
     stay_silent,
     tcp_server,
 )
@@ -263,6 +265,41 @@ async def test_certificate_request_is_reported(
     assert (result.kind, result.client_cert_requested) == ("accepted", requested), result.detail
 
 
+# --- SNI ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "sni", "kind", "expected_alert"),
+    [
+        ((), "origin.test", "accepted", ("warning", "unrecognized_name")),
+        (("-servername_fatal",), "origin.test", "alert", ("fatal", "unrecognized_name")),
+        (("-servername_fatal",), "other.test", "accepted", None),
+    ],
+)
+async def test_sni_mismatch_alerts(
+    s_server: StartServer,
+    rsa_chain: MintedChain,
+    options: tuple[str, ...],
+    sni: str,
+    kind: str,
+    expected_alert: tuple[str, str] | None,
+) -> None:
+    sni_options = (
+        "-servername",
+        "other.test",
+        "-cert2",
+        str(rsa_chain.leaf_pem),
+        "-key2",
+        str(rsa_chain.key_pem),
+    )
+    port = s_server(rsa_chain, "-tls1_2", *sni_options, *options)
+    result = await probe(port, with_(CLOUDFRONT, sni=sni))
+    assert result.kind == kind, result.detail
+    levels = {1: "warning", 2: "fatal"}
+    seen = None if result.alert is None else (levels.get(result.alert_level or 0), result.alert)
+    assert seen == expected_alert
+
+
 # --- 7. not TLS, silence, closes, refusals --------------------------------------------------------
 
 
@@ -291,6 +328,22 @@ async def test_server_closing_at_once_is_closed() -> None:
         result = await probe(port, CLOUDFRONT)
     assert result.kind == "closed", result.detail
     assert result.first_bytes == b""
+
+
+async def test_reset_is_closed_and_says_so() -> None:
+    async with tcp_server(reset_after_first_byte) as port:
+        result = await probe(port, CLOUDFRONT)
+    assert result.kind == "closed" and "reset" in result.detail, result.detail
+
+
+async def test_stall_after_server_hello_times_out_with_what_was_seen() -> None:
+    async with tcp_server(send_then_stall(records(22, server_hello(0x0303, 0xC02F)))) as port:
+        result = await probe(port, CLOUDFRONT, timeout=0.5)
+    assert (result.kind, result.version, result.cipher) == (
+        "timeout",
+        "TLSv1.2",
+        "ECDHE-RSA-AES128-GCM-SHA256",
+    )
 
 
 async def test_closed_port_is_refused() -> None:
@@ -503,6 +556,16 @@ def test_fatal_alert() -> None:
     result = HelloReader().feed(alert(2, 40))
     assert result is not None
     assert (result.kind, result.alert_level, result.alert) == ("alert", 2, "handshake_failure")
+
+
+def test_fatal_alert_after_a_warning_in_the_same_record() -> None:
+    result = HelloReader().feed(records(21, bytes([1, 112, 2, 70])))
+    assert result is not None and (result.kind, result.alert) == ("alert", "protocol_version")
+
+
+def test_odd_sized_alert_record_is_an_error() -> None:
+    result = HelloReader().feed(records(21, b"\x02"))
+    assert result is not None and result.kind == "error"
 
 
 def test_warning_alert_does_not_end_the_handshake() -> None:
