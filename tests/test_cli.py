@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from origin_doctor.cli import cli
-from tests.conftest import LAB_NOW
+from origin_doctor.lab.run import DEFAULT_NOW as LAB_NOW
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
