@@ -26,7 +26,7 @@ from origin_doctor.lab.nginx import (
     respond,
     websocket_proxy,
 )
-from origin_doctor.lab.peers import Peer, closed_port, start_peer
+from origin_doctor.lab.peers import HUGE_HEADER_BYTES, Peer, closed_port, start_peer
 from origin_doctor.lab.pki import (
     DAY,
     Issued,
@@ -37,7 +37,7 @@ from origin_doctor.lab.pki import (
     write_chain,
     write_key,
 )
-from origin_doctor.lab.scenarios import SCENARIOS, Scenario
+from origin_doctor.lab.scenarios import SCENARIOS, ChainKind, LeafKind, Scenario
 
 DEFAULT_NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 LAB_ADDRESS = "127.0.0.1"
@@ -121,7 +121,9 @@ class Lab:
         for scenario in self.scenarios.values():
             if scenario.name not in self.endpoints and scenario.twin in self.endpoints:
                 self.endpoints[scenario.name] = self.endpoints[scenario.twin]  # DNS failures: never connected
-        dns = DnsServer(*_dns_zone(self.scenarios.values()))
+        self.endpoints = {name: self.endpoints[name] for name in self.scenarios if name in self.endpoints}
+        records, servfail, silent = _dns_zone(self.scenarios.values())
+        dns = DnsServer(records, servfail=servfail, silent=silent, host=LAB_ADDRESS)
         await self._stack.enter_async_context(dns)
         self.dns_address = dns.address
 
@@ -137,20 +139,19 @@ class Lab:
                 write_chain(self.workdir / "peers.pem", leaf.chain()),
                 write_key(self.workdir / "peers.key", leaf.key),
             )
-        behaviours = [("ws_ok", None)] + [
-            (s.origin.peer or "", context if s.origin.peer_tls else None) for s in peer_rows
+        starts = [start_peer("ws_ok", tls=None, host=LAB_ADDRESS)] + [
+            start_peer(
+                s.origin.peer or "", tls=context if s.origin.peer_tls else None, host=LAB_ADDRESS,
+                header_bytes=s.origin.peer_header_bytes or HUGE_HEADER_BYTES,
+            )
+            for s in peer_rows
         ]
-        started = await asyncio.gather(
-            *(start_peer(behaviour, tls=tls, host=LAB_ADDRESS) for behaviour, tls in behaviours),
-            return_exceptions=True,
-        )
-        for peer in started:
-            if isinstance(peer, Peer):
-                self._stack.push_async_callback(peer.close)
+        started = await asyncio.gather(*starts, return_exceptions=True)
+        peers = [peer for peer in started if isinstance(peer, Peer)]
+        self._stack.push_async_callback(_close_all, peers)
         for outcome in started:
             if isinstance(outcome, BaseException):
                 raise outcome
-        peers = [peer for peer in started if isinstance(peer, Peer)]
         for scenario, peer in zip(peer_rows, peers[1:], strict=True):
             self.endpoints[scenario.name] = (LAB_ADDRESS, peer.port)
         for scenario in self.scenarios.values():
@@ -236,7 +237,7 @@ class Lab:
                 return self.aia_url + filename
         return None
 
-    def _leaf(self, kind: str, names: list[str]) -> Issued:
+    def _leaf(self, kind: LeafKind, names: list[str]) -> Issued:
         pki, now = self.pki, self.now
         not_before, not_after = now - 30 * DAY, now + 90 * DAY
         issuer = {"untrusted": pki.unknown_intermediate, "expired_ca": pki.expired_intermediate,
@@ -258,7 +259,7 @@ class Lab:
             aia_url=self._aia_for(issuer),
         )
 
-    def _served_chain(self, leaf: Issued, kind: str) -> list[x509.Certificate]:
+    def _served_chain(self, leaf: Issued, kind: ChainKind) -> list[x509.Certificate]:
         if kind == "leaf_only":
             return [leaf.cert]
         if kind == "wrong_order":
@@ -268,6 +269,11 @@ class Lab:
         if kind == "with_extra":
             return [*leaf.chain(), self.pki.unknown_intermediate.cert]
         return leaf.chain()
+
+
+async def _close_all(peers: Sequence[Peer]) -> None:
+    """Close peers side by side: each close is bounded, so the whole is too."""
+    await asyncio.gather(*(peer.close() for peer in peers), return_exceptions=True)
 
 
 def _served_by_nginx(scenario: Scenario) -> bool:

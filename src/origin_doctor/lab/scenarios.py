@@ -19,6 +19,8 @@ TLS12_13 = ("TLSv1.2", "TLSv1.3")
 # Debian's OpenSSL refuses RSA-1024 and SHA-1 certificates at its default security level; an
 # old origin runs an OpenSSL that still loads them, which this restores.
 LEGACY_CIPHERS = "DEFAULT:@SECLEVEL=0"
+HEADER_BYTES_OVER_LIMIT = 21_000  # CloudFront's limit is 20,480 bytes of response head
+HEADER_BYTES_UNDER_LIMIT = 20_000
 RSA_PSS_ONLY = "rsa_pss_rsae_sha256:rsa_pss_rsae_sha384:rsa_pss_rsae_sha512"
 
 
@@ -39,6 +41,7 @@ class Origin:
     share_port_with: str | None = None  # same nginx listener as that scenario, picked by SNI
     peer: str | None = None  # a peers behaviour ("silent", "http_stall", ...) instead of nginx
     peer_tls: bool = True
+    peer_header_bytes: int | None = None  # response head size for "http_huge_header"
     closed_port: bool = False
     dns: DnsKind = "address"
 
@@ -131,8 +134,11 @@ SCENARIOS: tuple[Scenario, ...] = (
          "502", "http.no_response", None, twin="http-ok.lab.test", needs="peer", origin=Origin(peer="http_no_response")),
     _row("malformed", "The response is not HTTP/1.1.", "502", "http.malformed_response", None,
          twin="http-ok.lab.test", needs="peer", origin=Origin(peer="http_malformed")),
+    _row("header-under-limit", "Response headers just under 20,480 bytes.", "ok", None, None, twin=None,
+         needs="peer", origin=Origin(peer="http_huge_header", peer_header_bytes=HEADER_BYTES_UNDER_LIMIT)),
     _row("huge-header", "Response headers over 20,480 bytes.", "502", "http.header_too_big", None,
-         twin="http-ok.lab.test", needs="peer", origin=Origin(peer="http_huge_header")),
+         twin="header-under-limit.lab.test", needs="peer",
+         origin=Origin(peer="http_huge_header", peer_header_bytes=HEADER_BYTES_OVER_LIMIT)),
     _row("stall", "Headers never arrive within the read timeout.", "504", "http.read_timeout", None,
          twin="http-ok.lab.test", needs="peer", origin=Origin(peer="http_stall")),
     _row("garbage", "The port answers with non-TLS bytes.", "502", "tls.not_tls", 1,
