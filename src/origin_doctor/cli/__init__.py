@@ -37,9 +37,10 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from origin_doctor.cli import explain
+    from origin_doctor.cli import edge_function, explain
 
     cli.add_command(explain.explain)
+    cli.add_command(edge_function.edge_function)
 
 
 _register()
