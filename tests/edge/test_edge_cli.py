@@ -183,3 +183,18 @@ def test_run_none_result_predicts_502(tmp_path: Path) -> None:
     result = invoke("run", f"{handler}:handler", "--event", "viewer-request", "--json")
     assert result.exit_code == 1
     assert json.loads(result.stdout)["primary"] == "function.result_invalid"
+
+
+def test_validate_reads_stdin() -> None:
+    result = CliRunner().invoke(cli, ["edge-function", "validate", "-", "--event", "origin-response", "--json"],
+                                input='{"status": "200", "headers": {}}')
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["outcome"] == "ok"
+
+
+def test_without_input_read_only_headers_are_a_note(tmp_path: Path) -> None:
+    request = sample("viewer-request")["Records"][0]["cf"]["request"]
+    result = invoke("validate", write_json(tmp_path, "r.json", request), "--event", "viewer-request", "--json")
+    assert result.exit_code == 0
+    notes = json.loads(result.stdout)["notes"]
+    assert any("host" in note and "--input" in note for note in notes)

@@ -14,7 +14,7 @@ from origin_doctor.edge.report import EdgeReport, execution_findings, render
 from origin_doctor.edge.rules import TIMEOUT_SECONDS, EventType, Runtime
 from origin_doctor.edge.runner import HandlerSpec, run_handler
 from origin_doctor.edge.samples import sample_event
-from origin_doctor.edge.validate import check_pairing, event_type_of, validate_result
+from origin_doctor.edge.validate import check_pairing, event_parts, event_type_of, validate_result
 from origin_doctor.errors import InputError, UsageError
 
 _EVENT = click.option("--event", "event_name", required=True, type=click.Choice([e.value for e in EventType]),
@@ -34,7 +34,7 @@ def edge_function() -> None:
 
 
 @edge_function.command()
-@click.argument("result_file", metavar="RESULT.json")
+@click.argument("result_file", metavar="RESULT.json")  # "-" reads standard input
 @_EVENT
 @_RUNTIME
 @click.option("--input", "input_file", metavar="EVENT.json",
@@ -43,7 +43,7 @@ def edge_function() -> None:
 @click.pass_context
 def validate(ctx: click.Context, result_file: str, event_name: str, runtime_name: str,
              input_file: str | None, as_json: bool) -> None:
-    """Validate RESULT.json, the object a function returned, against CloudFront's rules for the event.
+    """Validate RESULT.json (or - for stdin), the object a function returned, against CloudFront's rules.
 
     \b
     Example:
@@ -114,7 +114,7 @@ def sample(event_name: str, runtime_name: str) -> None:
 def read_json(name: str) -> Any:
     """Parse a JSON file; every failure is one line naming the file (and the position)."""
     try:
-        text = Path(name).read_text(encoding="utf-8")
+        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(f"{name}: no such file") from None
     except IsADirectoryError:
@@ -136,9 +136,10 @@ def _received_event(name: str, event: EventType, runtime: Runtime) -> Any:
     declared = event_type_of(received, runtime)
     if declared is not None and declared != event.value:
         raise UsageError(f"{name} is a {declared} event, but --event is {event}")
-    if declared is None:
-        shape = "{\"Records\": [{\"cf\": ...}]}" if runtime is Runtime.LAMBDA_EDGE else "{\"context\": ..., \"request\": ...}"
-        raise InputError(f"{name}: not a {runtime} event (expected {shape} with an eventType)")
+    request, _ = event_parts(received, runtime)
+    if request is None:
+        shape = '{"Records": [{"cf": {"request": ...}}]}' if runtime is Runtime.LAMBDA_EDGE else '{"request": ...}'
+        raise InputError(f"{name}: not a {runtime} event (expected {shape})")
     return received
 
 

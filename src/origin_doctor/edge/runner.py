@@ -73,7 +73,7 @@ def run_handler(spec: HandlerSpec, event: Any, timeout: float) -> RunOutcome:
         _kill_session(process)
         try:
             _, err = process.communicate(timeout=_REAP_SECONDS)
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired:  # something outside the session still holds the pipes
             err = b""
         elapsed = time.monotonic() - started
         return RunOutcome("timeout", elapsed, _text(err), message=f"killed after {timeout:g} s")
@@ -81,6 +81,9 @@ def run_handler(spec: HandlerSpec, event: Any, timeout: float) -> RunOutcome:
         if process.poll() is None:
             _kill_session(process)
             process.wait(timeout=_REAP_SECONDS)
+        for pipe in (process.stdin, process.stdout, process.stderr):
+            if pipe is not None:
+                pipe.close()
     elapsed = time.monotonic() - started
     return _decode(out, _text(err), process.returncode, elapsed)
 
