@@ -61,6 +61,7 @@ def test_invalid_result_exits_1_with_json_document(tmp_path: Path) -> None:
         assert finding["evidence"]["path"].startswith("$")
         assert finding["evidence"]["source"]
         assert finding["evidence"]["cdn_answer"] == "502"
+    assert "LambdaValidationError" in document["log_hint"]
     assert result.stderr == ""
 
 

@@ -58,9 +58,23 @@ class EdgeReport:
             "findings": [f.to_dict() for f in self.findings],
             "notes": list(self.notes),
         }
+        hint = log_hint(self)
+        if hint:
+            document["log_hint"] = hint
         if self.execution is not None:
             document["execution"] = self.execution
         return document
+
+
+def log_hint(report: EdgeReport) -> str | None:
+    """What the failure looks like in CloudFront's logs and headers (section 1.11 of the research notes)."""
+    if report.outcome == "502":
+        name = "LambdaValidationError" if report.runtime is Runtime.LAMBDA_EDGE else "FunctionValidationError"
+        return f"'{name}' (X-Cache: '{name} from cloudfront'; observed by third parties, not documented by AWS)"
+    if report.outcome == "503":
+        return ("x-edge-result-type 'LambdaExecutionError' (CloudFront log reference; X-Cache "
+                "'LambdaExecutionError from cloudfront' observed by third parties)")
+    return None
 
 
 def execution_findings(run: RunOutcome, event: EventType, subject: str, timeout: float) -> list[Finding]:
@@ -125,6 +139,9 @@ def render(report: EdgeReport) -> RenderableType:
     if report.execution and report.execution.get("log"):
         parts.append(Text("handler log:", style="bold"))
         parts.append(Text("    " + str(report.execution["log"]).rstrip().replace("\n", "\n    "), style="dim"))
+    hint = log_hint(report)
+    if hint:
+        parts.append(Text(f"in the logs: {hint}", style="dim"))
     style = "bold green" if report.outcome == "ok" else "bold red"
     parts.append(Text(verdict_line(report), style=style))
     return Group(*parts)
