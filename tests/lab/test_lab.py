@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import dns.asyncquery
+import dns.exception
 import dns.message
 import dns.rcode
 import dns.rdatatype
@@ -93,9 +94,9 @@ def _subjects(chain: list[x509.Certificate]) -> list[str]:
     return [c.subject.rfc4514_string() for c in chain]
 
 
-async def _ask(lab: Lab, name: str) -> dns.message.Message:
+async def _ask(lab: Lab, name: str, timeout: float = 2.0) -> dns.message.Message:
     query = dns.message.make_query(name, dns.rdatatype.A)
-    return await dns.asyncquery.udp(query, lab.dns_address[0], port=lab.dns_address[1], timeout=2)
+    return await dns.asyncquery.udp(query, lab.dns_address[0], port=lab.dns_address[1], timeout=timeout)
 
 
 async def test_lab_starts_serves_every_scenario_and_stops(tmp_path: Path) -> None:
@@ -145,6 +146,10 @@ async def test_lab_starts_serves_every_scenario_and_stops(tmp_path: Path) -> Non
         assert [rr.to_text() for rrset in resolved.answer for rr in rrset] == ["127.0.0.1"]
         assert (await _ask(lab, "nxdomain.lab.test")).rcode() == dns.rcode.NXDOMAIN
         assert (await _ask(lab, "servfail.lab.test")).rcode() == dns.rcode.SERVFAIL
+        no_address = await _ask(lab, "no-address.lab.test")
+        assert no_address.rcode() == dns.rcode.NOERROR and not no_address.answer
+        with pytest.raises(dns.exception.Timeout):
+            await _ask(lab, "dns-timeout.lab.test", timeout=0.3)
 
         target = lab.target("ws.lab.test")
         assert (target.origin, target.port, target.websocket_path) == (
