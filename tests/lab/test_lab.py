@@ -27,7 +27,9 @@ from origin_doctor.lab.scenarios import BY_NAME, SCENARIOS, Origin, Scenario
 # Codes a misbehaving server cannot produce on loopback, or that the lab leaves to other tests.
 NOT_REPRODUCED = {
     "tcp.unreachable": "needs an unroutable address; the lab never leaves 127.0.0.1",
-    "cert.unparsable": "nginx and Python's ssl refuse to load a broken certificate",
+    "cert.unparsable": "nginx and Python's ssl refuse to load a broken certificate (unit-tested instead)",
+    "cert.policy_violation": "a strict web-PKI verifier objection; unit-tested with a critical-SAN leaf",
+    "cert.rejected": "a chain only the verifier rejects; unit-tested with a leaf issued by a non-CA",
 }
 SERVER_STAGES = ("dns.", "tcp.", "tls.", "cert.", "http.", "ws.")
 UNREACHABLE = {"refused.lab.test", "blackhole.lab.test"}
