@@ -37,9 +37,10 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from origin_doctor.cli import explain
+    from origin_doctor.cli import explain, logs
 
     cli.add_command(explain.explain)
+    cli.add_command(logs.logs)
 
 
 _register()

@@ -19,7 +19,7 @@ from origin_doctor.errors import InputError
 from origin_doctor.logs.columns import Layout, scan_columns
 from origin_doctor.logs.fields import STANDARD_FIELDS
 from origin_doctor.logs.jsonlines import scan_json
-from origin_doctor.logs.records import Window
+from origin_doctor.logs.records import BadLines, Window
 from origin_doctor.logs.summary import LogSummary
 
 FORMATS = ("auto", "standard", "json", "plain", "realtime")
@@ -121,6 +121,19 @@ def _detect(first: bytes, fmt: str, fields: tuple[str, ...], separator: bytes) -
     if first.count(separator) == len(STANDARD_FIELDS) - 1:
         return "plain"  # headerless lines with the standard field count: v2 plain output
     return "standard"
+
+
+def guarded_lines(stream: BinaryIO, source: str, bad: BadLines) -> Iterator[bytes]:
+    """Lines of a stream; a truncated or corrupt gzip ends it with a bad-line entry instead of an error."""
+    count = 0
+    try:
+        for line in stream:
+            count += 1
+            yield line
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        bad.add(source, count + 1, f"truncated or corrupt gzip, rest of file unreadable ({exc})")
+    except OSError as exc:
+        raise InputError(f"{source}: read failed ({exc.strerror or exc})") from exc
 
 
 def scan_all(
