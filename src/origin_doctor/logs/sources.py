@@ -96,6 +96,7 @@ def scan_file(
                 scan_columns(lines, name, summary, window, layout)
         except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
             at = summary.tally.lines - lines_before + 1
+            summary.tally.lines += 1  # the unreadable rest counts as one bad line, so the tally adds up
             summary.tally.bad += 1
             summary.bad.add(name, at, f"truncated or corrupt gzip, rest of file unreadable ({exc})")
         except OSError as exc:
