@@ -61,7 +61,7 @@ class _PathIndex:
         self.rows = {path: sorted(rows) for path, rows in by_path.items()}
         self.times = {path: [row[0] for row in rows] for path, rows in self.rows.items()}
 
-    def match(self, path: str, when: float, found: set[str]) -> None:
+    def match(self, path: str, when: float, status: int | None, found: dict[str, int | None]) -> None:
         """Mark failures on `path` whose request could have been running at `when`."""
         times = self.times.get(path)
         if times is None:
@@ -71,7 +71,7 @@ class _PathIndex:
         high = bisect.bisect_right(times, when + MATCH_WINDOW_SECONDS + self.longest)
         for end, request_id, taken in rows[low:high]:
             if end - taken - MATCH_WINDOW_SECONDS <= when <= end + MATCH_WINDOW_SECONDS:
-                found.add(request_id)
+                found[request_id] = status
 
 
 def correlate(
@@ -84,7 +84,7 @@ def correlate(
     """Stream the origin log once; returns the 'correlation' part of the logs document."""
     stats = stats or OriginLogStats()
     seen_status: dict[str, int | None] = {}
-    near: set[str] = set()
+    near: dict[str, int | None] = {}
     index = _PathIndex(failures.values())
     for lineno, raw in enumerate(origin_lines, 1):
         stats.lines += 1
@@ -103,7 +103,7 @@ def correlate(
         if request.time is not None:
             stats.first = request.time if stats.first is None else min(stats.first, request.time)
             stats.last = request.time if stats.last is None else max(stats.last, request.time)
-            index.match(request.path, request.time, near)
+            index.match(request.path, request.time, request.status, near)
         if request.cf_id:
             stats.with_cf_id += 1
             if request.cf_id in failures:
@@ -113,15 +113,16 @@ def correlate(
     for request_id, failure in failures.items():
         counts = hosts.setdefault(failure.host or "(no host)", _HostCounts())
         counts.failed += 1
-        reached = request_id in seen_status if by_id else request_id in near
+        matched = seen_status if by_id else near
+        reached = request_id in matched
         if not reached:
             counts.never_reached_origin += 1
             counts.never_reached_by_type[failure.detailed_type] += 1
             if len(counts.examples_never_reached) < 5:
                 counts.examples_never_reached.append(request_id)
             continue
-        status = seen_status.get(request_id)
-        if by_id and status is not None and status < 500:
+        status = matched.get(request_id)
+        if status is not None and status < 500:
             counts.reached_origin_answered += 1
         else:
             counts.reached_origin_failed_there += 1

@@ -28,6 +28,11 @@ RECOMMENDED_NGINX_LINE = (
 PRESETS = {"combined": COMBINED, "recommended": RECOMMENDED}
 CF_ID = "http_x_amz_cf_id"
 
+# Variables nginx always writes as a number (or '-'): anchors for the lazy fallback pattern.
+_NUMERIC = frozenset({
+    "status", "body_bytes_sent", "bytes_sent", "request_length", "request_time", "msec",
+    "connection", "connection_requests", "pid", "server_port", "remote_port",
+})  # fmt: skip
 _VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
 
 
@@ -76,8 +81,12 @@ class OriginFormat:
             group = f"?P<{name}>" if name not in seen else "?:"
             seen.add(name)
             stop = following[:1]
-            strict.append(f"({group}[^{re.escape(stop)}]*)" if stop else f"({group}.*)")
-            lazy.append(f"({group}.*?)" if stop else f"({group}.*)")
+            if name in _NUMERIC:
+                strict.append(f"({group}-|[0-9][0-9.]*)")
+                lazy.append(f"({group}-|[0-9][0-9.]*)")
+            else:
+                strict.append(f"({group}[^{re.escape(stop)}]*)" if stop else f"({group}.*)")
+                lazy.append(f"({group}.*?)" if stop else f"({group}.*)")
             strict.append(re.escape(following))
             lazy.append(re.escape(following))
         self._strict = re.compile("".join(strict) + "$")
