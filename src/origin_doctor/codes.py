@@ -104,6 +104,12 @@ _ROWS: tuple[CodeInfo, ...] = (
        "Serve only the leaf and the intermediates on its path."),
     _c("cert.unparsable", FAIL, "502", 3, "the origin sends a certificate that cannot be parsed",
        "Serve a well-formed PEM/DER certificate chain."),
+    _c("cert.rejected", FAIL, "502", 3,
+       "the X.509 path verifier rejects the chain for a reason not named by another code",
+       "Read the verifier's message in the evidence; reissue the certificate with standard extensions."),
+    _c("cert.policy_violation", WARN, "ok", None,
+       "the chain breaks a strict web-PKI extension rule that OpenSSL-style clients tolerate",
+       "Reissue the certificate with standard extensions (e.g. a non-critical subjectAltName)."),
     # --- HTTP ---
     _c("http.no_response", FAIL, "502", None, "the origin closes the connection without a response",
        "Check the origin's error log for the request; make sure it answers HTTP/1.1 requests for this Host."),

@@ -37,8 +37,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from origin_doctor.cli import explain, logs
+    from origin_doctor.cli import check, explain, logs
 
+    cli.add_command(check.check)
     cli.add_command(explain.explain)
     cli.add_command(logs.logs)
 

@@ -1,0 +1,1 @@
+"""Pure judges: observations (+ profile, now) -> findings. No sockets, no ssl, no clock."""

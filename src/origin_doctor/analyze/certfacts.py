@@ -1,0 +1,263 @@
+"""Facts about a certificate chain as sent, computed before any judging: the path from the leaf
+to a trust anchor, what is missing, out of order or extra, and how names match.
+
+Pure: no I/O, no clock. The judging lives in analyze/cert.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.utils import CryptographyDeprecationWarning
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID, NameOID
+
+MAX_PATH = 12
+
+
+def name_of(cert: x509.Certificate) -> str:
+    """A short human name: the CN when there is one, else the whole DN."""
+    cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    if cns:
+        value = cns[0].value
+        return value.decode("latin-1") if isinstance(value, bytes) else value
+    return cert.subject.rfc4514_string() or "(empty subject)"
+
+
+def dns_names(cert: x509.Certificate) -> list[str]:
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except (x509.ExtensionNotFound, ValueError):
+        return []
+    return [str(n) for n in san.get_values_for_type(x509.DNSName)] + [
+        str(ip) for ip in san.get_values_for_type(x509.IPAddress)
+    ]
+
+
+def has_san(cert: x509.Certificate) -> bool:
+    try:
+        cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+    except (x509.ExtensionNotFound, ValueError):
+        return False
+    return True
+
+
+def common_names(cert: x509.Certificate) -> list[str]:
+    return [str(a.value) for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+
+
+def name_matches(pattern: str, name: str) -> bool:
+    """RFC 6125 style: exact, or a wildcard standing for exactly one left-most label."""
+    pattern, name = pattern.lower().rstrip("."), name.lower().rstrip(".")
+    if pattern == name:
+        return True
+    if not pattern.startswith("*."):
+        return False
+    suffix = pattern[1:]  # ".example.com"
+    if not name.endswith(suffix):
+        return False
+    first = name[: -len(suffix)]
+    return bool(first) and "." not in first and suffix.count(".") >= 2
+
+
+def issued_by(child: x509.Certificate, parent: x509.Certificate) -> bool:
+    if child.issuer != parent.subject:
+        return False
+    try:
+        child.verify_directly_issued_by(parent)
+    except ValueError:
+        # cryptography refuses legacy signature hashes (SHA-1) here; old origins still send them,
+        # and OpenSSL-style clients still chain them, so check the signature by hand.
+        return _legacy_signature_ok(child, parent)
+    except (TypeError, InvalidSignature, UnsupportedAlgorithm):
+        return False
+    return True
+
+
+def _legacy_signature_ok(child: x509.Certificate, parent: x509.Certificate) -> bool:
+    try:
+        algorithm = child.signature_hash_algorithm
+        key = parent.public_key()
+        if algorithm is None:
+            return False
+        if isinstance(key, rsa.RSAPublicKey):
+            key.verify(child.signature, child.tbs_certificate_bytes, padding.PKCS1v15(), algorithm)
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(child.signature, child.tbs_certificate_bytes, ec.ECDSA(algorithm))
+        else:
+            return False
+    except (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError):
+        return False
+    return True
+
+
+def is_self_signed(cert: x509.Certificate) -> bool:
+    return issued_by(cert, cert)
+
+
+def aia_ca_issuers(cert: x509.Certificate) -> list[str]:
+    try:
+        aia = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
+    except (x509.ExtensionNotFound, ValueError):
+        return []
+    return [
+        str(d.access_location.value)
+        for d in aia
+        if d.access_method == AuthorityInformationAccessOID.CA_ISSUERS
+        and isinstance(d.access_location, x509.UniformResourceIdentifier)
+    ]
+
+
+def key_description(cert: x509.Certificate) -> tuple[str, int | None]:
+    try:
+        key = cert.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        return "unknown", None
+    if isinstance(key, rsa.RSAPublicKey):
+        return f"RSA {key.key_size}", key.key_size
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return f"EC {key.curve.name}", key.key_size
+    return type(key).__name__.replace("PublicKey", "").lstrip("_"), None
+
+
+def signature_hash(cert: x509.Certificate) -> str | None:
+    try:
+        algorithm = cert.signature_hash_algorithm
+    except UnsupportedAlgorithm:
+        return "unsupported"
+    return algorithm.name if algorithm is not None else None
+
+
+def _utc(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def describe(cert: x509.Certificate, include_pem: bool = True) -> dict[str, Any]:
+    """The report's view of one certificate."""
+    key, _ = key_description(cert)
+    data: dict[str, Any] = {
+        "subject": cert.subject.rfc4514_string(),
+        "issuer": cert.issuer.rfc4514_string(),
+        "sha256": cert.fingerprint(hashes.SHA256()).hex(),
+        "not_before": _utc(cert.not_valid_before_utc),
+        "not_after": _utc(cert.not_valid_after_utc),
+        "names": dns_names(cert),
+        "key": key,
+        "signature_hash": signature_hash(cert),
+        "self_signed": is_self_signed(cert),
+    }
+    if include_pem:
+        data["pem"] = cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
+    return data
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedChain:
+    certs: tuple[x509.Certificate, ...]
+    unparsable: tuple[int, ...] = ()  # positions in the sent chain that did not parse
+
+
+def parse_chain(chain: tuple[bytes, ...]) -> ParsedChain:
+    certs: list[x509.Certificate] = []
+    bad: list[int] = []
+    for position, der in enumerate(chain):
+        try:
+            with warnings.catch_warnings():
+                # Judge what the origin sends even when a future cryptography would refuse it.
+                warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+                certs.append(x509.load_der_x509_certificate(der))
+        except ValueError:
+            bad.append(position)
+    return ParsedChain(tuple(certs), tuple(bad))
+
+
+@dataclass(frozen=True, slots=True)
+class ChainFacts:
+    sent: tuple[x509.Certificate, ...]
+    path: tuple[int, ...]  # positions in `sent`, leaf first
+    anchor: x509.Certificate | None  # trust anchor that ends the path, if any
+    ends_self_signed_untrusted: bool  # the path ends at a self-signed certificate outside the store
+    missing_issuer: str | None  # DN of the issuer nobody sent and the store lacks
+    leaf_self_signed: bool
+    out_of_order: bool
+    extra: tuple[int, ...]  # sent positions not on the path
+    extra_roots: tuple[int, ...] = field(default=())  # of those, self-signed ones
+
+    @property
+    def leaf(self) -> x509.Certificate:
+        return self.sent[0]
+
+    def path_certs(self) -> list[x509.Certificate]:
+        return [self.sent[i] for i in self.path]
+
+
+def _fingerprint(cert: x509.Certificate) -> bytes:
+    return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).digest()
+
+
+class AnchorIndex:
+    """Trust anchors by subject, built once per store."""
+
+    def __init__(self, anchors: tuple[x509.Certificate, ...]) -> None:
+        self.by_subject: dict[x509.Name, list[x509.Certificate]] = {}
+        self.fingerprints: set[bytes] = set()
+        for anchor in anchors:
+            self.by_subject.setdefault(anchor.subject, []).append(anchor)
+            self.fingerprints.add(_fingerprint(anchor))
+        self.anchors = anchors
+
+    def issuer_of(self, cert: x509.Certificate) -> x509.Certificate | None:
+        for candidate in self.by_subject.get(cert.issuer, ()):
+            if issued_by(cert, candidate):
+                return candidate
+        return None
+
+    def contains(self, cert: x509.Certificate) -> bool:
+        return _fingerprint(cert) in self.fingerprints
+
+
+def chain_facts(sent: tuple[x509.Certificate, ...], anchors: AnchorIndex) -> ChainFacts:
+    leaf = sent[0]
+    path = [0]
+    anchor: x509.Certificate | None = None
+    ends_self_signed = False
+    missing: str | None = None
+    leaf_self_signed = is_self_signed(leaf)
+    while len(path) < MAX_PATH:
+        current = sent[path[-1]]
+        if anchors.contains(current):
+            anchor = current
+            break
+        found_anchor = anchors.issuer_of(current)
+        if found_anchor is not None:
+            anchor = found_anchor
+            break
+        if is_self_signed(current):
+            ends_self_signed = True
+            break
+        nxt = next((i for i, c in enumerate(sent) if i not in path and issued_by(current, c)), None)
+        if nxt is None:
+            missing = current.issuer.rfc4514_string()
+            break
+        path.append(nxt)
+    on_path = set(path)
+    extra = tuple(i for i in range(len(sent)) if i not in on_path)
+    extra_roots = tuple(i for i in extra if is_self_signed(sent[i]))
+    return ChainFacts(
+        sent=sent,
+        path=tuple(path),
+        anchor=anchor,
+        ends_self_signed_untrusted=ends_self_signed,
+        missing_issuer=missing,
+        leaf_self_signed=leaf_self_signed,
+        out_of_order=list(path) != sorted(path),
+        extra=extra,
+        extra_roots=extra_roots,
+    )

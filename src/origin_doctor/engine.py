@@ -1,0 +1,311 @@
+"""Diagnose one target as the CDN connects to it, and many targets as a bounded stream.
+
+The pipeline reads top to bottom in `_check_address`: connect, negotiate (the profile's exact
+ClientHello), handshake, certificate, HTTP, WebSocket. Only the wire stops it, never a finding.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import time
+import traceback
+from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from origin_doctor.analyze import network as judge_net
+from origin_doctor.analyze.cert import check_chain
+from origin_doctor.analyze.certfacts import AnchorIndex, describe, parse_chain
+from origin_doctor.analyze.http import check_http
+from origin_doctor.analyze.tls import (
+    ALL_GROUPS,
+    ALL_SIGALGS,
+    ALL_SUITES,
+    NO_SNI,
+    WITH_TLS13,
+    Negotiation,
+    check_negotiation,
+)
+from origin_doctor.codes import finding
+from origin_doctor.model import Finding, Target
+from origin_doctor.probe import dns as dns_probe
+from origin_doctor.probe import http as http_probe
+from origin_doctor.probe import tcp as tcp_probe
+from origin_doctor.probe import tls as tls_probe
+from origin_doctor.probe.hello import HelloOffer, HelloResult, negotiate
+from origin_doctor.profile import Profile, load_profile, permissive_context, profile_context, trust_anchors
+from origin_doctor.result import AddressResult, TargetResult
+from origin_doctor.verdict import decide
+
+EXTRA_SUITES = (
+    "AES128-GCM-SHA256", "AES256-GCM-SHA384", "AES128-SHA256", "AES256-SHA256",
+    "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
+    "DHE-RSA-AES128-GCM-SHA256", "DHE-RSA-AES256-GCM-SHA384", "DHE-RSA-CHACHA20-POLY1305",
+    "DHE-RSA-AES128-SHA", "DHE-RSA-AES256-SHA",
+)
+TLS13_SUITES = ("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256")
+EXTRA_GROUPS = ("P-521", "X448")
+EXTRA_SIGALGS = (
+    "rsa_pss_rsae_sha256", "rsa_pss_rsae_sha384", "rsa_pss_rsae_sha512",
+    "rsa_pss_pss_sha256", "rsa_pss_pss_sha384", "rsa_pss_pss_sha512", "ed25519", "ed448",
+)
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    profile: Profile
+    now: dt.datetime | None = None  # None: the clock at the start of each target
+    warn_days: int = 21
+    resolve: Mapping[tuple[str, int], tuple[str, ...]] = field(default_factory=dict)
+    nameservers: tuple[tuple[str, int], ...] = ()
+    dns_timeout: float = 5.0
+    compare_profiles: bool = True
+    debug: bool = False
+
+
+class DnsCache:
+    """One lookup per name per run, shared by every target that resolves it."""
+
+    def __init__(self, options: CheckOptions) -> None:
+        self._resolver = dns_probe.make_resolver(options.nameservers, options.dns_timeout)
+        self._pending: dict[str, asyncio.Task[dns_probe.DnsObservation]] = {}
+        self.nameserver = (
+            ", ".join(f"{h}:{p}" for h, p in options.nameservers) if options.nameservers else "system resolver"
+        )
+
+    async def resolve(self, name: str) -> dns_probe.DnsObservation:
+        task = self._pending.get(name)
+        if task is None:
+            task = asyncio.ensure_future(dns_probe.resolve(name, self._resolver))
+            self._pending[name] = task
+        return await asyncio.shield(task)
+
+
+class _Context:
+    """What one run shares: options, the anchor index and the DNS cache."""
+
+    def __init__(self, options: CheckOptions) -> None:
+        self.options = options
+        self.anchors = AnchorIndex(trust_anchors(options.profile))
+        self.dns = DnsCache(options)
+        other = options.profile.other_profile
+        self.other_profile: Profile | None = (
+            load_profile(other) if other and options.compare_profiles else None
+        )
+
+
+def _offer(profile: Profile, sni: str | None, **changes: Any) -> HelloOffer:
+    base = HelloOffer(
+        versions=profile.offered_versions(),
+        cipher_suites=profile.cipher_suites,
+        groups=profile.groups,
+        signature_algorithms=profile.signature_algorithms,
+        sni=sni,
+    )
+    return replace(base, **changes)
+
+
+def _diagnostic_offers(profile: Profile, sni: str | None) -> dict[str, HelloOffer]:
+    offers = {
+        WITH_TLS13: _offer(
+            profile, sni,
+            versions=tuple(dict.fromkeys((*profile.offered_versions(), "TLSv1.3"))),
+            cipher_suites=tuple(dict.fromkeys((*TLS13_SUITES, *profile.cipher_suites))),
+            signature_algorithms=tuple(dict.fromkeys((*profile.signature_algorithms, *EXTRA_SIGALGS))),
+        ),
+        ALL_SUITES: _offer(profile, sni, cipher_suites=tuple(dict.fromkeys((*profile.cipher_suites, *EXTRA_SUITES)))),
+        ALL_GROUPS: _offer(profile, sni, groups=tuple(dict.fromkeys((*profile.groups, *EXTRA_GROUPS)))),
+        ALL_SIGALGS: _offer(
+            profile, sni, signature_algorithms=tuple(dict.fromkeys((*profile.signature_algorithms, *EXTRA_SIGALGS)))
+        ),
+    }
+    if sni:
+        offers[NO_SNI] = _offer(profile, None)
+    return offers
+
+
+def _subject(address: str, port: int, sni: str | None) -> str:
+    host = f"[{address}]" if ":" in address else address
+    return f"{host}:{port} sni={sni or '-'}"
+
+
+async def _negotiate(ctx: _Context, address: str, port: int, sni: str | None) -> Negotiation:
+    profile = ctx.options.profile
+    timeout = profile.connect_timeout
+    jobs: dict[str, Any] = {"profile": negotiate(address, port, _offer(profile, sni), timeout)}
+    if ctx.other_profile is not None:
+        jobs["other"] = negotiate(address, port, _offer(ctx.other_profile, sni), timeout)
+    results = dict(zip(jobs, await asyncio.gather(*jobs.values()), strict=True))
+    first: HelloResult = results["profile"]
+    diagnostics: dict[str, HelloResult] = {}
+    if first.kind in ("alert", "closed"):
+        offers = _diagnostic_offers(profile, sni)
+        answers = await asyncio.gather(*(negotiate(address, port, o, timeout) for o in offers.values()))
+        diagnostics = dict(zip(offers, answers, strict=True))
+    return Negotiation(
+        profile_hello=first,
+        diagnostics=diagnostics,
+        other_profile=ctx.other_profile.id if ctx.other_profile else None,
+        other_hello=results.get("other"),
+    )
+
+
+def _hello_summary(result: HelloResult) -> dict[str, Any]:
+    return {
+        "result": result.kind,
+        "version": result.version,
+        "cipher": result.cipher,
+        "group": result.group,
+        "signature_algorithm": result.signature_algorithm,
+        "alert": result.alert,
+        "client_cert_requested": result.client_cert_requested,
+    }
+
+
+async def _check_address(ctx: _Context, target: Target, address: str, dns_ms: float | None,
+                         now: dt.datetime) -> AddressResult:
+    profile = ctx.options.profile
+    sni = target.sni
+    subject = _subject(address, target.port, sni)
+    found: list[Finding] = []
+
+    tcp, stream = await tcp_probe.connect(address, target.port, profile.connect_timeout, profile.connect_attempts)
+    found += judge_net.check_tcp(tcp, subject, profile.connect_timeout)
+    if stream is None:
+        return AddressResult(address, target.port, dns_ms, None, tcp.error, findings=tuple(found))
+
+    tls_info: dict[str, Any] = {}
+    http_info: dict[str, Any] | None = None
+    try:
+        negotiation = await _negotiate(ctx, address, target.port, sni)
+        found += check_negotiation(negotiation, subject, profile, sni)
+        tls_info["negotiation"] = _hello_summary(negotiation.profile_hello)
+        if negotiation.other_hello is not None:
+            tls_info["other_profile"] = {"profile": negotiation.other_profile,
+                                         **_hello_summary(negotiation.other_hello)}
+        if negotiation.profile_hello.kind in ("not_tls", "timeout", "refused"):
+            return _address(address, target, dns_ms, tcp, tls_info, None, found)
+
+        # The real handshake: as close to the profile as OpenSSL allows when the profile's hello
+        # works, else a permissive one, so that the chain and HTTP are still seen.
+        accepted = negotiation.profile_hello.kind == "accepted"
+        ssl_ctx = profile_context(profile) if accepted else permissive_context()
+        tls = await tls_probe.handshake(stream, ssl_ctx, sni, profile.connect_timeout)
+        if not tls.ok and accepted:
+            await tcp_probe.close(stream)
+            _, stream = await tcp_probe.connect(address, target.port, profile.connect_timeout, 1)
+            if stream is not None:
+                tls = await tls_probe.handshake(stream, permissive_context(), sni, profile.connect_timeout)
+        chain = tls.chain or negotiation.profile_hello.chain
+        tls_info.update(version=tls.version, cipher=tls.cipher, handshake_ms=round(tls.elapsed_ms, 1),
+                        observed_with="profile" if accepted else "permissive",
+                        error=tls.error, reason=tls.reason)
+        tls_info["chain"] = [describe(c) for c in parse_chain(chain).certs]
+        if chain:
+            found += check_chain(chain, target.checked_name, ctx.anchors, now, subject,
+                                 ctx.options.warn_days, profile.chain_order_fatal)
+        if not tls.ok or stream is None:
+            return _address(address, target, dns_ms, tcp, tls_info, None, found)
+
+        http = await http_probe.request(stream, target.http_host, target.path, profile.read_timeout,
+                                        profile.max_response_header_bytes)
+        found += check_http(http, subject, profile.read_timeout, profile.max_response_header_bytes)
+        http_info = {
+            "status": http.status, "reason": http.reason or None, "header_bytes": http.header_bytes,
+            "ttfb_ms": None if http.ttfb_ms is None else round(http.ttfb_ms, 1),
+            "error": http.error, "request_id": http.request_id,
+            "server": next((v for k, v in http.headers if k.lower() == "server"), None),
+        }
+        return _address(address, target, dns_ms, tcp, tls_info, http_info, found)
+    finally:
+        await tcp_probe.close(stream)
+
+
+def _address(address: str, target: Target, dns_ms: float | None, tcp: tcp_probe.TcpObservation,
+             tls: dict[str, Any], http: dict[str, Any] | None, found: list[Finding]) -> AddressResult:
+    return AddressResult(address, target.port, dns_ms, round(tcp.elapsed_ms, 1), None, tls or None, http,
+                         findings=tuple(found))
+
+
+async def _addresses(ctx: _Context, target: Target) -> tuple[list[Finding], list[str], float | None]:
+    """The addresses to probe: from --resolve, an IP literal, or DNS."""
+    resolve = ctx.options.resolve
+    for key in ((target.origin, target.port), (target.origin, 0)):
+        if key in resolve:
+            return [], list(resolve[key]), None
+    literal = dns_probe.ip_literal(target.origin)
+    if literal is not None:
+        note = finding("config.ip_origin", target.origin,
+                       f"The origin '{target.origin}' is an IP address; CloudFront only accepts a domain name.")
+        return [note], [literal], None
+    obs = await ctx.dns.resolve(target.origin)
+    return judge_net.check_dns(obs, ctx.dns.nameserver), list(obs.addresses), obs.elapsed_ms
+
+
+async def _check(ctx: _Context, target: Target) -> TargetResult:
+    started = time.perf_counter()
+    now = ctx.options.now or dt.datetime.now(dt.UTC)
+    found, addresses, dns_ms = await _addresses(ctx, target)
+    per_address = await asyncio.gather(*(_check_address(ctx, target, a, dns_ms, now) for a in addresses))
+    for result in per_address:
+        found += result.findings
+    return TargetResult(
+        target=target,
+        verdict=decide(found),
+        findings=tuple(found),
+        addresses=tuple(per_address),
+        elapsed_ms=(time.perf_counter() - started) * 1000,
+        profile=ctx.options.profile.id,
+    )
+
+
+async def check_target(target: Target, options: CheckOptions) -> TargetResult:
+    return await _guarded(_Context(options), target)
+
+
+async def _guarded(ctx: _Context, target: Target) -> TargetResult:
+    """A bug of ours on one target becomes an internal.error finding; the run goes on."""
+    try:
+        return await _check(ctx, target)
+    except Exception as exc:  # noqa: BLE001 - the boundary where our own bugs become data
+        if ctx.options.debug:
+            raise
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        bug = finding("internal.error", target.name, f"origin-doctor failed on this target: {type(exc).__name__}: {exc}",
+                      exception=type(exc).__name__, message=str(exc)[:300], at=f"{where.filename}:{where.lineno}")
+        return TargetResult(target, decide([bug]), (bug,), profile=ctx.options.profile.id)
+
+
+async def check_targets(targets: Iterable[Target], options: CheckOptions,
+                        concurrency: int = 64) -> AsyncIterator[TargetResult]:
+    """Results in completion order, with at most `concurrency` targets in flight; the target
+    iterable is consumed lazily, so a huge input is never held in memory."""
+    ctx = _Context(options)
+    results: asyncio.Queue[TargetResult | None] = asyncio.Queue(maxsize=max(1, concurrency))
+    gate = asyncio.Semaphore(max(1, concurrency))
+
+    async def one(target: Target) -> None:
+        try:
+            await results.put(await _guarded(ctx, target))
+        finally:
+            gate.release()
+
+    async def produce() -> None:
+        async with asyncio.TaskGroup() as group:
+            for target in targets:
+                await gate.acquire()
+                group.create_task(one(target))
+        await results.put(None)
+
+    producer = asyncio.create_task(produce())
+    try:
+        while (item := await results.get()) is not None:
+            yield item
+        await producer
+    finally:
+        if not producer.done():
+            producer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await producer

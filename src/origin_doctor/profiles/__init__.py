@@ -1,0 +1,1 @@
+"""CDN profiles as data files (one TOML file per profile)."""

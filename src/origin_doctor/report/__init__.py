@@ -1,0 +1,1 @@
+"""Renderers over the same report objects: terminal (rich), JSON."""
