@@ -6,7 +6,7 @@ import gzip
 import random
 from pathlib import Path
 
-from conftest import FIXTURES, summarise
+from logs_support import FIXTURES, summarise
 
 from origin_doctor.logs.fields import REALTIME_FIELDS, parse_field_list
 from origin_doctor.logs.records import Window

@@ -6,14 +6,17 @@ import json
 import re
 import sys
 from datetime import UTC, datetime
+from typing import Any
 
 import click
 from rich.console import Console
 
+from origin_doctor.cli.options import build_options, probe_options
 from origin_doctor.errors import UsageError
 from origin_doctor.logs.correlate import OriginLogStats, correlate
 from origin_doctor.logs.fields import parse_field_list
 from origin_doctor.logs.nginx_format import OriginFormat
+from origin_doctor.logs.probe import parse_origin_map, probe_candidates
 from origin_doctor.logs.records import BadLines, Window
 from origin_doctor.logs.render import build_document, render
 from origin_doctor.logs.sources import FORMATS, expand, guarded_lines, open_binary, scan_all
@@ -60,6 +63,10 @@ def _bucket(text: str) -> int:
               help="nginx log_format string of --origin-log, or a preset: combined, recommended.")
 @click.option("--max-bad-examples", default=20, show_default=True, type=click.IntRange(0, 10_000),
               help="Bad lines kept as examples (all are counted).")
+@click.option("--probe", is_flag=True, help="Then diagnose the origin of each host with CloudFront-generated 5xx.")
+@click.option("--origin", "origins", multiple=True, metavar="HOST=ORIGIN[:PORT]",
+              help="With --probe: the origin behind a viewer host (default: the host itself). Repeatable.")
+@probe_options
 @click.option("--json", "as_json", is_flag=True, help="Write one JSON document (origin-doctor/logs/1).")
 def logs(
     paths: tuple[str, ...],
@@ -73,7 +80,10 @@ def logs(
     origin_log: str | None,
     origin_format: str,
     max_bad_examples: int,
+    probe: bool,
+    origins: tuple[str, ...],
     as_json: bool,
+    **probe_settings: Any,
 ) -> None:
     """Summarise the 5xx in CloudFront logs and say whether the origin ever saw them.
 
@@ -87,10 +97,12 @@ def logs(
         origin-doctor logs cloudfront/ --origin-log /var/log/nginx/access.log \\
             --origin-format recommended
         origin-doctor logs kinesis.log --realtime-fields timestamp,c-ip,sc-status,...
+        origin-doctor logs cloudfront/ --since 2026-11-20T00:00Z --probe \\
+            --origin www.example.com=origin.example.com
 
     \b
-    Exit codes: 0 no 5xx made by CloudFront itself, 1 CloudFront generated 5xx,
-                2 usage or input error.
+    Exit codes: 0 no 5xx made by CloudFront itself (and, with --probe, every
+                probed origin would be served), 1 otherwise, 2 usage or input error.
     """
     window = Window(_instant("--since", since), _instant("--until", until))
     if window.since is not None and window.until is not None and window.since >= window.until:
@@ -109,6 +121,10 @@ def logs(
     parsed_format = OriginFormat(origin_format) if origin_log is not None else None
     if origin_log is None and origin_format != "combined":
         raise UsageError("--origin-format needs --origin-log")
+    if origins and not probe:
+        raise UsageError("--origin goes with --probe")
+    origin_map = parse_origin_map(origins)
+    check_options = build_options(**probe_settings) if probe else None
 
     summary = LogSummary(bucket_seconds=_bucket(bucket))
     summary.bad = BadLines(keep=max_bad_examples)
@@ -123,10 +139,16 @@ def logs(
             correlation = correlate(summary.failed_requests, lines, origin_log, parsed_format, stats)
         correlation["failed_requests_not_kept"] = summary.failed_requests_not_kept
 
-    document = build_document(summary, window, datetime.now(UTC), correlation)
+    probed = None
+    if check_options is not None:
+        probed = probe_candidates(
+            summary.probe_candidates(), origin_map, summary.failed_requests.values(), check_options
+        )
+    document = build_document(summary, window, datetime.now(UTC), correlation, probed)
     if as_json:
         click.echo(json.dumps(document, indent=2))
     else:
         Console(file=sys.stdout, soft_wrap=False).print(render(document))
-    if document["failures"]["cdn_generated_5xx"]:
+    probe_failed = any(row["primary"] is not None for row in probed or [])
+    if document["failures"]["cdn_generated_5xx"] or probe_failed:
         sys.exit(1)

@@ -155,8 +155,9 @@ def _probe(rows: list[dict[str, Any]]) -> Table:
 def _bad_lines(bad: dict[str, Any]) -> RenderableType:
     if not bad["count"]:
         return Text("No bad lines.")
-    table = _table(f"{bad['count']} bad line(s), first {len(bad['examples'])} shown", "file:line",
-                   "reason", "text")  # fmt: skip
+    reasons = ", ".join(f"{reason} {n}" for reason, n in bad["by_reason"].items())
+    text = Text(f"{bad['count']} bad line(s) ({reasons}); first {len(bad['examples'])}:", style="bold")
     for example in bad["examples"]:
-        table.add_row(f"{example['file']}:{example['line']}", example["reason"], example["text"])
-    return table
+        text.append(f"\n{example['file']}:{example['line']}: {example['reason']}", style="not bold")
+        text.append(f"\n    {example['text']}", style="dim")
+    return text
