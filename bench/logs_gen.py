@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import random
 import string
+import time
 from pathlib import Path
 
 FIELDS = (
@@ -40,10 +41,9 @@ def generate(path: Path, lines: int, seed: int = 7, failure_rate: float = 0.02) 
         start = 1_764_374_400  # 2025-11-29T00:00:00Z
         span = 86_400
         batch: list[str] = []
-        import time as _t
         for n in range(lines):
             t = start + n * span // lines
-            tm = _t.gmtime(t)
+            tm = time.gmtime(t)
             date = f"{tm.tm_year:04d}-{tm.tm_mon:02d}-{tm.tm_mday:02d}"
             clock = f"{tm.tm_hour:02d}:{tm.tm_min:02d}:{tm.tm_sec:02d}"
             host = rng.choice(HOSTS)
@@ -56,7 +56,7 @@ def generate(path: Path, lines: int, seed: int = 7, failure_rate: float = 0.02) 
                 date, clock, rng.choice(EDGES), str(rng.randint(300, 90000)),
                 f"198.51.100.{rng.randint(1, 254)}", "GET", "d111111abcdef8.cloudfront.net",
                 rng.choice(PATHS), status, "-", rng.choice(AGENTS), "-", "-", result,
-                ids[n & 4095][:-6] + f"{n:06x}"[-6:], host, proto, "387", taken, "-", "TLSv1.3",
+                ids[n & 4095][:-10] + f"{n:08x}"[-8:] + "==", host, proto, "387", taken, "-", "TLSv1.3",
                 "TLS_AES_128_GCM_SHA256", result, "HTTP/1.1" if proto == "wss" else "HTTP/2.0", "-", "-",
                 str(rng.randint(1024, 65535)), taken, detail, "text/html", "507", "-", "-",
             )))

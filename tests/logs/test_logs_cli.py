@@ -110,3 +110,11 @@ def test_probe_checks_the_mapped_origin_and_sets_it_beside_the_log(tmp_path: Pat
     assert row["logged_types"] == {"OriginConnectError": 1}
     assert (row["outcome"], row["primary"]) == ("502", "tcp.refused")
     assert row["consistent_with_log"] is True and row["fix"]
+
+
+def test_log_content_is_never_read_as_markup(tmp_path: Path) -> None:
+    log = tmp_path / "markup.log"
+    log.write_text("#Fields: date time sc-status x-host-header cs-uri-stem x-edge-detailed-result-type\n"
+                   "2026-11-20\t10:00:00\t502\t[bold]x[/y]\t/[/a]\tOriginConnectError\n")  # fmt: skip
+    code, out, _ = run(str(log))
+    assert code == 1 and "[bold]x[/y]" in out and "/[/a]" in out

@@ -36,8 +36,15 @@ def build_document(
     }
 
 
+class _PlainTable(Table):
+    """Cells given as str are plain text: log content must never be read as rich markup."""
+
+    def add_row(self, *renderables: RenderableType | None, **options: Any) -> None:
+        super().add_row(*(Text(cell) if isinstance(cell, str) else cell for cell in renderables), **options)
+
+
 def _table(title: str, *columns: str) -> Table:
-    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False, min_width=40)
+    table = _PlainTable(title=title, title_justify="left", show_edge=False, pad_edge=False, min_width=40)
     for column in columns:
         table.add_column(column, overflow="fold")
     return table
@@ -155,9 +162,9 @@ def _probe(rows: list[dict[str, Any]]) -> Table:
 def _bad_lines(bad: dict[str, Any]) -> RenderableType:
     if not bad["count"]:
         return Text("No bad lines.")
-    reasons = ", ".join(f"{reason} {n}" for reason, n in bad["by_reason"].items())
+    reasons = "; ".join(f"{reason}: {n}" for reason, n in bad["by_reason"].items())
     text = Text(f"{bad['count']} bad line(s) ({reasons}); first {len(bad['examples'])}:", style="bold")
     for example in bad["examples"]:
         text.append(f"\n{example['file']}:{example['line']}: {example['reason']}", style="not bold")
-        text.append(f"\n    {example['text']}", style="dim")
+        text.append("\n    " + example["text"].replace("\t", "\\t"), style="dim")
     return text
