@@ -20,7 +20,7 @@ from origin_doctor.logs.probe import parse_origin_map, probe_candidates
 from origin_doctor.logs.records import BadLines, Window
 from origin_doctor.logs.render import build_document, render
 from origin_doctor.logs.sources import FORMATS, expand, guarded_lines, open_binary, scan_all
-from origin_doctor.logs.summary import LogSummary
+from origin_doctor.logs.summary import FAILED_REQUEST_CAP, LogSummary
 
 _DURATION = re.compile(r"^(\d+)\s*([smhd]?)$")
 _UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -126,7 +126,9 @@ def logs(
     origin_map = parse_origin_map(origins)
     check_options = build_options(**probe_settings) if probe else None
 
-    summary = LogSummary(bucket_seconds=_bucket(bucket))
+    # Failed requests are kept only when something needs them after the scan.
+    keep = FAILED_REQUEST_CAP if origin_log is not None or probe else 0
+    summary = LogSummary(bucket_seconds=_bucket(bucket), failed_request_cap=keep)
     summary.bad = BadLines(keep=max_bad_examples)
     separator = b"\t" if delimiter == "tab" else b" "
     scan_all(expand(paths), summary, window, fmt, columns, separator)

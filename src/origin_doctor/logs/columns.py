@@ -6,6 +6,7 @@ A '#Fields' line anywhere in a file replaces the column layout from the next lin
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -80,7 +81,8 @@ class _Columns:
         parts = line.decode("utf-8").split(self.layout.separator.decode())
 
         def get(index: int | None) -> str:
-            return f.value(parts[index]) if index is not None else ""
+            # Interned: thousands of kept failures then share one copy of each host, type, status...
+            return sys.intern(f.value(parts[index])) if index is not None else ""
 
         result = get(self.result)
         taken = get(self.taken)
@@ -94,7 +96,7 @@ class _Columns:
             result_type=result,
             detailed_type=get(self.detailed) or result or "(not logged)",
             request_id=get(self.request_id),
-            host=f.decoded(parts[self.host]) if self.host is not None else "",
+            host=sys.intern(f.decoded(parts[self.host])) if self.host is not None else "",
             protocol=get(self.protocol),
             path=f.decoded(parts[self.path]) if self.path is not None else "",
             edge_location=get(self.edge),

@@ -80,6 +80,8 @@ class LogSummary:
     """Accumulates what the parsers feed it; `to_dict` renders the 'origin-doctor/logs/1' body."""
 
     def __init__(self, bucket_seconds: int = 300, failed_request_cap: int = FAILED_REQUEST_CAP) -> None:
+        """`failed_request_cap` bounds the failed requests kept for correlation and probing; 0 keeps none
+        (the summary alone needs none, so its memory stays flat however many 5xx there are)."""
         if bucket_seconds < 60 or bucket_seconds % 60:
             raise ValueError("bucket_seconds must be a positive multiple of 60")
         self.bucket_seconds = bucket_seconds
@@ -118,7 +120,7 @@ class LogSummary:
         self.failures_per_bucket.setdefault(bucket, Counter())[kind] += 1
         if len(self.failed_requests) < self.failed_request_cap and failure.request_id:
             self.failed_requests[failure.request_id] = failure
-        else:
+        elif self.failed_request_cap:
             self.failed_requests_not_kept += 1
 
     def _host_span(self, host: str) -> HostSpan:
