@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -38,11 +39,13 @@ def test_only_origin_errors_exit_zero(tmp_path: Path) -> None:
     assert code == 0 and json.loads(out)["failures"]["total_5xx"] == 2
 
 
-def test_stdin_and_gzip_dash() -> None:
-    code, out, _ = run("-", "--json", stdin=AWS_EXAMPLE.read_bytes())
+@pytest.mark.parametrize("packed", [False, True])
+def test_stdin_dash_plain_and_gzip(packed: bool) -> None:
+    data = AWS_EXAMPLE.read_bytes()
+    code, out, _ = run("-", "--json", stdin=gzip.compress(data) if packed else data)
     assert code == 1
     doc = json.loads(out)
-    assert doc["files"] == [{"file": "-", "format": "standard", "gzip": False, "lines": 3}]
+    assert doc["files"] == [{"file": "-", "format": "standard", "gzip": packed, "lines": 3}]
 
 
 def test_terminal_tables_name_types_codes_and_bad_lines() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import glob
 import gzip
+import io
 import itertools
 import sys
 import zlib
@@ -60,7 +61,9 @@ def open_binary(name: str) -> Iterator[tuple[BinaryIO, bool]]:
     except OSError as exc:
         raise InputError(f"{name}: cannot read ({exc.strerror or exc})") from exc
     try:
-        magic = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
+        if not hasattr(raw, "peek"):  # a stdin replaced by a plain byte stream
+            raw = io.BufferedReader(raw)  # type: ignore[type-var]
+        magic = raw.peek(2)[:2]
         if magic == b"\x1f\x8b":
             with gzip.open(raw, "rb") as unzipped:
                 yield unzipped, True  # type: ignore[misc]
