@@ -152,10 +152,12 @@ def _correlation(corr: dict[str, Any]) -> Group:
 
 def _probe(rows: list[dict[str, Any]]) -> Table:
     table = _table("Probe of hosts with CloudFront-generated 5xx", "host", "origin", "5xx in log",
-                   "predicted", "cause", "fix")  # fmt: skip
+                   "predicted", "cause", "fits log", "fix")  # fmt: skip
+    fits = {True: "yes", False: "no", None: "-"}
     for row in rows:
         table.add_row(row["host"], row.get("origin") or "-", str(row.get("cdn_generated_5xx", "")),
-                      str(row.get("outcome") or "-"), str(row.get("primary") or "-"), row.get("fix") or "-")  # fmt: skip
+                      str(row.get("outcome") or "-"), str(row.get("primary") or "-"),
+                      fits[row.get("consistent_with_log")], row.get("fix") or "-")  # fmt: skip
     return table
 
 
