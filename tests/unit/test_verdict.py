@@ -42,3 +42,9 @@ def test_headline_names_cause() -> None:
     assert headline(decide([f("cert.chain_incomplete")])) == (
         "CloudFront would answer 502: an intermediate is missing from what the origin sends (AWS cause 3)."
     )
+
+
+def test_rejected_upgrade_below_500_is_ok_for_the_viewer_but_still_a_failure() -> None:
+    verdict = decide([f("ws.upgrade_rejected", status=400)])
+    assert (verdict.outcome, verdict.generated_by) == ("ok", None)
+    assert verdict.failed and verdict.primary is not None and verdict.primary.code == "ws.upgrade_rejected"

@@ -37,11 +37,14 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from origin_doctor.cli import check, explain
+    from origin_doctor.cli import check, demo, edge_function, explain, logs
     from origin_doctor.cli.scan import scan
 
     cli.add_command(check.check)
+    cli.add_command(demo.demo)
     cli.add_command(explain.explain)
+    cli.add_command(edge_function.edge_function)
+    cli.add_command(logs.logs)
     cli.add_command(scan)
 
 

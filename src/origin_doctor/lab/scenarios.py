@@ -19,6 +19,8 @@ TLS12_13 = ("TLSv1.2", "TLSv1.3")
 # Debian's OpenSSL refuses RSA-1024 and SHA-1 certificates at its default security level; an
 # old origin runs an OpenSSL that still loads them, which this restores.
 LEGACY_CIPHERS = "DEFAULT:@SECLEVEL=0"
+HEADER_BYTES_OVER_LIMIT = 21_000  # CloudFront's limit is 20,480 bytes of response head
+HEADER_BYTES_UNDER_LIMIT = 20_000
 RSA_PSS_ONLY = "rsa_pss_rsae_sha256:rsa_pss_rsae_sha384:rsa_pss_rsae_sha512"
 
 
@@ -39,6 +41,7 @@ class Origin:
     share_port_with: str | None = None  # same nginx listener as that scenario, picked by SNI
     peer: str | None = None  # a peers behaviour ("silent", "http_stall", ...) instead of nginx
     peer_tls: bool = True
+    peer_header_bytes: int | None = None  # response head size for "http_huge_header"
     closed_port: bool = False
     dns: DnsKind = "address"
 
@@ -90,8 +93,9 @@ SCENARIOS: tuple[Scenario, ...] = (
     _row("expired-intermediate", "Valid leaf under an intermediate that expired yesterday.",
          "502", "cert.expired", 3, origin=Origin(leaf="expired_ca")),
     _row("self-signed", "Self-signed leaf.", "502", "cert.self_signed", 3, origin=Origin(leaf="self_signed")),
-    _row("untrusted-root", "Full chain to 'Unknown Root CA', outside the trust store.",
-         "502", "cert.untrusted_root", 3, origin=Origin(leaf="untrusted")),
+    _row("untrusted-root", "Leaf, 'Unknown CA R1' and its root 'Unknown Root CA', which is outside the trust "
+         "store (sending the root keeps this apart from a missing intermediate).",
+         "502", "cert.untrusted_root", 3, origin=Origin(leaf="untrusted", chain="with_root")),
     _row("wrong-name", "Certificate for other.lab.test only.", "502", "cert.name_mismatch", 1, origin=Origin(leaf="other_name")),
     _row("wrong-order", "Leaf, Level 1, Level 2: issuers out of order (tolerated by s2n and OpenSSL).",
          "ok", None, None, "cert.chain_order", origin=Origin(leaf="level2", chain="wrong_order")),
@@ -112,8 +116,13 @@ SCENARIOS: tuple[Scenario, ...] = (
          "502", "tls.no_shared_cipher", 2, origin=Origin(leaf="ec521")),
     _row("sni-rejected", "Only a server block for internal.lab.test; the default server rejects other SNI.",
          "502", "tls.sni_rejected", 1, origin=Origin(served_name="internal.lab.test", reject_unknown_sni=True)),
-    _row("client-cert", "nginx demands a client certificate (ssl_verify_client on).",
+    _row("client-cert", "nginx asks for a client certificate (ssl_verify_client on): the handshake "
+         "completes, then nginx answers 400 'No required SSL certificate was sent'.",
          "502", "tls.client_cert_required", 1, origin=Origin(client_cert_required=True)),
+    _row("client-cert-strict", "Client certificate enforced in the handshake (OpenSSL VerifyMode Require): "
+         "handshake_failure alert after the CertificateRequest.",
+         "502", "tls.client_cert_required", 1,
+         origin=Origin(client_cert_required=True, conf_commands=(("VerifyMode", "Require"),))),
     _row("rsa-pss-only", "Server signs only with RSA-PSS; CloudFront's TLS 1.2 list has no PSS scheme.",
          "502", "tls.handshake_failed", 1, origin=Origin(conf_commands=(("SignatureAlgorithms", RSA_PSS_ONLY),))),
     _row("plain-http", "Plain HTTP on the port CloudFront reaches with TLS.", "502", "tls.not_tls", 1, origin=Origin(plain_http=True)),
@@ -126,8 +135,11 @@ SCENARIOS: tuple[Scenario, ...] = (
          "502", "http.no_response", None, twin="http-ok.lab.test", needs="peer", origin=Origin(peer="http_no_response")),
     _row("malformed", "The response is not HTTP/1.1.", "502", "http.malformed_response", None,
          twin="http-ok.lab.test", needs="peer", origin=Origin(peer="http_malformed")),
+    _row("header-under-limit", "Response headers just under 20,480 bytes.", "ok", None, None, twin=None,
+         needs="peer", origin=Origin(peer="http_huge_header", peer_header_bytes=HEADER_BYTES_UNDER_LIMIT)),
     _row("huge-header", "Response headers over 20,480 bytes.", "502", "http.header_too_big", None,
-         twin="http-ok.lab.test", needs="peer", origin=Origin(peer="http_huge_header")),
+         twin="header-under-limit.lab.test", needs="peer",
+         origin=Origin(peer="http_huge_header", peer_header_bytes=HEADER_BYTES_OVER_LIMIT)),
     _row("stall", "Headers never arrive within the read timeout.", "504", "http.read_timeout", None,
          twin="http-ok.lab.test", needs="peer", origin=Origin(peer="http_stall")),
     _row("garbage", "The port answers with non-TLS bytes.", "502", "tls.not_tls", 1,
