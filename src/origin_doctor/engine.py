@@ -123,6 +123,7 @@ class _Context:
         self.other_profile: Profile | None = (
             load_profile(other) if other and options.compare_profiles else None
         )
+        self.other_covers = self.other_profile is not None and _covers(self.other_profile, options.profile)
 
 
 def _offer(profile: Profile, sni: str | None, **changes: Any) -> HelloOffer:
@@ -169,22 +170,39 @@ def _subject(address: str, port: int, sni: str | None) -> str:
 async def _negotiate(ctx: _Context, address: str, port: int, sni: str | None) -> Negotiation:
     profile = ctx.options.profile
     timeout = profile.connect_timeout
-    jobs: dict[str, Any] = {"profile": negotiate(address, port, _offer(profile, sni), timeout)}
-    if ctx.other_profile is not None:
-        jobs["other"] = negotiate(address, port, _offer(ctx.other_profile, sni), timeout)
-    results = dict(zip(jobs, await asyncio.gather(*jobs.values()), strict=True))
-    first: HelloResult = results["profile"]
-    diagnostics: dict[str, HelloResult] = {}
+    other = ctx.other_profile
+    # The other policy's hello goes out with the first unless its offer covers the profile's
+    # (every version, suite, group and signature scheme): then it can only tell something new when
+    # the profile's own hello fails, and a healthy origin is spared one handshake.
+    eager = other is not None and not ctx.other_covers
+    jobs = [negotiate(address, port, _offer(profile, sni), timeout)]
+    if eager and other is not None:
+        jobs.append(negotiate(address, port, _offer(other, sni), timeout))
+    first, *eager_answers = await asyncio.gather(*jobs)
+    other_hello: HelloResult | None = eager_answers[0] if eager_answers else None
+    late: dict[str, HelloOffer] = {}
+    if other is not None and other_hello is None and first.kind != "accepted":
+        late["other"] = _offer(other, sni)
     if first.kind in ("alert", "closed"):
-        offers = _diagnostic_offers(profile, sni)
-        answers = await asyncio.gather(*(negotiate(address, port, o, timeout) for o in offers.values()))
-        diagnostics = dict(zip(offers, answers, strict=True))
+        late.update(_diagnostic_offers(profile, sni))
+    diagnostics: dict[str, HelloResult] = {}
+    if late:
+        answers = await asyncio.gather(*(negotiate(address, port, o, timeout) for o in late.values()))
+        diagnostics = dict(zip(late, answers, strict=True))
+        other_hello = diagnostics.pop("other", other_hello)
     return Negotiation(
         profile_hello=first,
         diagnostics=diagnostics,
-        other_profile=ctx.other_profile.id if ctx.other_profile else None,
-        other_hello=results.get("other"),
+        other_profile=other.id if other else None,
+        other_hello=other_hello,
     )
+
+
+def _covers(wide: Profile, narrow: Profile) -> bool:
+    """Whether `wide`'s ClientHello offers everything `narrow`'s does."""
+    return all(set(getattr(narrow, attr)) <= set(getattr(wide, attr))
+               for attr in ("cipher_suites", "groups", "signature_algorithms")) and \
+        set(narrow.offered_versions()) <= set(wide.offered_versions())
 
 
 def _hello_summary(result: HelloResult) -> dict[str, Any]:

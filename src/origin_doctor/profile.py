@@ -166,8 +166,10 @@ def trust_anchors(profile: Profile) -> tuple[x509.Certificate, ...]:
     return _load_bundle(certifi.where())
 
 
+@functools.cache
 def permissive_context() -> ssl.SSLContext:
-    """A client that accepts any version, suite and certificate: used to observe, never to judge."""
+    """A client that accepts any version, suite and certificate: used to observe, never to judge.
+    Built once and shared (building a context costs more than a loopback handshake): do not mutate."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
@@ -184,9 +186,11 @@ def _set_versions(ctx: ssl.SSLContext, lowest: ssl.TLSVersion, highest: ssl.TLSV
         ctx.maximum_version = highest
 
 
+@functools.lru_cache(maxsize=32)
 def profile_context(profile: Profile) -> ssl.SSLContext:
     """The closest OpenSSL client to the profile (it offers more groups and signature schemes;
-    the ClientHello probe answers the negotiation question exactly)."""
+    the ClientHello probe answers the negotiation question exactly). Cached per profile and
+    shared by every connection: do not mutate."""
     versions = [v for v in profile.tls_versions if v in _SSL_VERSION]
     if not versions:
         raise UsageError(f"profile {profile.id}: no TLS version that OpenSSL can offer")

@@ -1,0 +1,288 @@
+"""Side-by-side benchmark of `origin-doctor scan` on loopback: the same nginx endpoints checked by
+origin-doctor (full pipeline), a bare asyncio handshake+verify loop (the floor), sslyze's certificate
+scan and `openssl s_client`, plus peak RSS of scan over 1k/10k/100k streamed targets.
+
+    python bench/scan_bench.py                 # everything (about 10 minutes on 2 cores)
+    python bench/scan_bench.py --quick         # smaller scale run, no 100k
+
+Each contender runs as its own subprocess; hosts/s is measured inside it (start of the first
+target to the end of the last, imports excluded), peak RSS is the child's ru_maxrss from wait4.
+Results go to stdout as a table and to bench/out/scan_bench.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import ssl
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+OUT = HERE / "out"
+SSLYZE_VENV = OUT / "sslyze-venv"
+NOW = dt.datetime(2026, 11, 29, 10, 0, tzinfo=dt.UTC)
+DOMAIN = "bench.test"
+
+
+@dataclass
+class Run:
+    name: str
+    targets: int
+    seconds: float
+    peak_rss_mb: float
+    note: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.targets / self.seconds if self.seconds > 0 else 0.0
+
+
+# --- the loopback fleet -------------------------------------------------------------------------
+
+
+def start_fleet(work: Path, endpoints: int, ports: int) -> tuple[object, list[tuple[str, int]], Path]:
+    """nginx with `ports` TLS listeners and one server block per endpoint (SNI-selected), each
+    with its own ECDSA leaf + intermediate, so no two endpoints share a certificate."""
+    sys.path.insert(0, str(REPO / "src"))
+    from origin_doctor.lab.nginx import NginxPortInUse, NginxServer, ServerBlock, free_ports
+    from origin_doctor.lab.pki import DAY, issue_leaf, mint_pki, write_chain, write_key
+
+    class RoomyNginx(NginxServer):
+        """The lab's nginx with room for thousands of concurrent connections."""
+
+        def write_config(self) -> Path:
+            path = super().write_config()
+            text = path.read_text().replace("worker_connections 512;", "worker_connections 8192;")
+            path.write_text(text.replace("worker_processes 1;", "worker_processes 1;\nworker_rlimit_nofile 20000;"))
+            return path
+
+    pki = mint_pki(NOW)
+    ca = pki.write_ca_bundle(work / "ca.pem")
+    names = [f"h{i}.{DOMAIN}" for i in range(endpoints)]
+    chains: list[tuple[Path, Path]] = []
+    for name in names:
+        leaf = issue_leaf(pki.intermediate, [name], not_before=NOW - DAY, not_after=NOW + 200 * DAY, key="ec256")
+        chains.append((write_chain(work / f"{name}.pem", leaf.chain()), work / "key.pem"))
+    write_key(work / "key.pem", leaf.key)  # the lab reuses one key per kind across leaves
+    for _ in range(5):
+        listen = free_ports(ports)
+        blocks = [ServerBlock(listen[i % ports], name, certificate=chain, certificate_key=key)
+                  for i, (name, (chain, key)) in enumerate(zip(names, chains, strict=True))]
+        server = RoomyNginx(work / "nginx", blocks)
+        try:
+            server.start()
+        except NginxPortInUse:
+            continue
+        targets = [(name, listen[i % ports]) for i, name in enumerate(names)]
+        return server, targets, ca
+    raise RuntimeError("no free ports for nginx")
+
+
+def write_hosts(path: Path, targets: list[tuple[str, int]], count: int) -> Path:
+    """`count` lines cycling over the endpoints (repeats stream the same names again)."""
+    with path.open("w") as handle:
+        for i in range(count):
+            name, port = targets[i % len(targets)]
+            handle.write(f"{name}:{port}\n")
+    return path
+
+
+def resolve_args(targets: list[tuple[str, int]]) -> list[str]:
+    args: list[str] = []
+    for name, port in targets:
+        args += ["--resolve", f"{name}:{port}:127.0.0.1"]
+    return args
+
+
+def run_child(command: list[str], env: dict[str, str] | None = None, timeout: float = 1800
+              ) -> tuple[float, float, str, str]:
+    """Run `command` and reap it with wait4 for its own peak RSS (MB)."""
+    started = time.perf_counter()
+    out_path, err_path = OUT / "child.out", OUT / "child.err"
+    with out_path.open("w") as out, err_path.open("w") as err:
+        process = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env)
+        deadline = time.monotonic() + timeout
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                process.kill()
+            time.sleep(0.01)
+        process.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - started
+    return wall, usage.ru_maxrss / 1024, out_path.read_text(), err_path.read_text()
+
+
+# --- contenders ---------------------------------------------------------------------------------
+
+
+def scan_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO / "src")
+    env["COLUMNS"] = "200"
+    return env
+
+
+def run_scan(hosts: Path, count: int, targets: list[tuple[str, int]], ca: Path, concurrency: int,
+             jsonl: str) -> Run:
+    command = [sys.executable, "-m", "origin_doctor", "scan", str(hosts), *resolve_args(targets),
+               "--ca-bundle", str(ca), "--at", NOW.isoformat(), "--no-progress", "--per-address", "0",
+               "--concurrency", str(concurrency), "--jsonl", jsonl]
+    wall, rss, _, err = run_child(command, env=scan_env())
+    match = re.search(r"(\d+) targets in ([\d.]+) s", err)
+    if not match or int(match.group(1)) != count:
+        raise RuntimeError(f"scan did not finish all {count} targets: {err[-2000:]}")
+    failing = re.search(r"(\d+) failing", err)
+    if failing and failing.group(1) != "0":
+        raise RuntimeError(f"scan reports failures on a healthy fleet: {err[-2000:]}")
+    return Run(f"origin-doctor scan (c={concurrency})", count, float(match.group(2)), rss,
+               f"process wall {wall:.1f} s")
+
+
+def run_floor(hosts: Path, count: int, ca: Path, concurrency: int) -> Run:
+    command = [sys.executable, str(Path(__file__)), "floor-worker", str(hosts), str(ca), str(concurrency)]
+    wall, rss, out, err = run_child(command)
+    data = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
+    if data.get("ok") != count:
+        raise RuntimeError(f"floor worker: {data} {err[-2000:]}")
+    return Run(f"floor: asyncio handshake+verify (c={concurrency})", count, data["seconds"], rss,
+               f"process wall {wall:.1f} s")
+
+
+async def _floor(hosts: Path, ca: Path, concurrency: int) -> dict[str, float]:
+    context = ssl.create_default_context(cafile=str(ca))
+    lines = hosts.read_text().split()
+    work = iter(lines)
+    ok = 0
+    failed = 0
+
+    async def worker() -> None:
+        nonlocal ok, failed
+        for line in work:
+            name, _, port = line.rpartition(":")
+            try:
+                async with asyncio.timeout(10):
+                    _, writer = await asyncio.open_connection("127.0.0.1", int(port), ssl=context,
+                                                              server_hostname=name)
+                    writer.close()
+                    await writer.wait_closed()
+                ok += 1
+            except (OSError, TimeoutError, ssl.SSLError):
+                failed += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return {"ok": ok, "failed": failed, "seconds": time.perf_counter() - started}
+
+
+def run_sslyze(targets: list[tuple[str, int]], ca: Path) -> Run | None:
+    binary = SSLYZE_VENV / "bin" / "sslyze"
+    if not binary.exists():
+        print(f"sslyze not installed: python3 -m venv {SSLYZE_VENV} && {SSLYZE_VENV}/bin/pip install sslyze",
+              file=sys.stderr)
+        return None
+    listing = OUT / "sslyze-targets.txt"
+    listing.write_text("".join(f"{name}:{port}{{127.0.0.1}}\n" for name, port in targets))
+    command = [str(binary), "--certinfo", f"--certinfo_ca_file={ca}", f"--targets_in={listing}",
+               f"--json_out={OUT / 'sslyze.json'}", "--quiet"]
+    wall, rss, _, err = run_child(command)
+    report = json.loads((OUT / "sslyze.json").read_text())
+    completed = sum(1 for r in report.get("server_scan_results", []) if r.get("scan_status") == "COMPLETED")
+    if completed != len(targets):
+        print(f"sslyze completed {completed} of {len(targets)}: {err[-500:]}", file=sys.stderr)
+    return Run("sslyze --certinfo (defaults)", completed, wall, rss, "process wall (its own timing)")
+
+
+def run_openssl(targets: list[tuple[str, int]], ca: Path) -> Run:
+    binary = shutil.which("openssl")
+    if binary is None:
+        raise RuntimeError("openssl not on PATH")
+    started = time.perf_counter()
+    ok = 0
+    for name, port in targets:
+        result = subprocess.run([binary, "s_client", "-connect", f"127.0.0.1:{port}", "-servername", name,
+                                 "-CAfile", str(ca), "-verify_return_error", "-verify_hostname", name, "-brief"],
+                                stdin=subprocess.DEVNULL, capture_output=True, timeout=10, check=False)
+        ok += result.returncode == 0
+    seconds = time.perf_counter() - started
+    return Run("openssl s_client loop (sequential)", ok, seconds, 0.0, "one process per host")
+
+
+# --- main ---------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--endpoints", type=int, default=1000)
+    parser.add_argument("--ports", type=int, default=16)
+    parser.add_argument("--passes", type=int, default=3, help="targets = endpoints x passes for the rate runs")
+    parser.add_argument("--scale", default="1000,10000,100000", help="target counts for the RSS runs")
+    parser.add_argument("--openssl", type=int, default=200, help="endpoints for the s_client loop")
+    parser.add_argument("--quick", action="store_true", help="--passes 1 --scale 1000,10000 --openssl 50")
+    args = parser.parse_args()
+    if args.quick:
+        args.passes, args.scale, args.openssl = 1, "1000,10000", 50
+    OUT.mkdir(parents=True, exist_ok=True)
+    work = OUT / "fleet"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    server, targets, ca = start_fleet(work, args.endpoints, args.ports)
+    runs: list[Run] = []
+    scale: list[Run] = []
+    try:
+        count = args.endpoints * args.passes
+        hosts = write_hosts(work / "hosts.txt", targets, count)
+        floors = [run_floor(hosts, count, ca, c) for c in (16, 64, 256)]
+        scans = [run_scan(hosts, count, targets, ca, c, str(OUT / "scan.jsonl")) for c in (64, 128, 256)]
+        runs += [max(floors, key=lambda r: r.rate), max(scans, key=lambda r: r.rate)]
+        sslyze = run_sslyze(targets, ca)
+        if sslyze is not None:
+            runs.append(sslyze)
+        runs.append(run_openssl(targets[: args.openssl], ca))
+        best_c = int(re.search(r"c=(\d+)", runs[1].name).group(1))  # type: ignore[union-attr]
+        for n in (int(x) for x in args.scale.split(",")):
+            scale_hosts = write_hosts(work / f"hosts-{n}.txt", targets, n)
+            run = run_scan(scale_hosts, n, targets, ca, best_c, os.devnull)
+            run.name = f"scan {n} targets, --jsonl /dev/null"
+            scale.append(run)
+    finally:
+        server.stop()  # type: ignore[attr-defined]
+    report(runs, scale, floors, scans)
+
+
+def report(runs: list[Run], scale: list[Run], floors: list[Run], scans: list[Run]) -> None:
+    floor, ours = runs[0], runs[1]
+    print("\nrate runs (same endpoints, same nginx):")
+    print(f"  {'contender':46} {'targets':>8} {'seconds':>8} {'hosts/s':>9} {'peak RSS MB':>12}  note")
+    for run in [*floors, *scans, *runs[2:]]:
+        print(f"  {run.name:46} {run.targets:8} {run.seconds:8.2f} {run.rate:9.0f} {run.peak_rss_mb:12.1f}  {run.note}")
+    print(f"\n  origin-doctor / floor = {ours.rate / floor.rate:.2f}x (target >= 0.8x)")
+    sslyze = next((r for r in runs if r.name.startswith("sslyze")), None)
+    if sslyze is not None:
+        print(f"  origin-doctor / sslyze = {ours.rate / sslyze.rate:.1f}x (target >= 10x)")
+    print("\npeak RSS, streaming:")
+    for run in scale:
+        print(f"  {run.name:46} {run.targets:8} {run.seconds:8.1f} {run.rate:9.0f} {run.peak_rss_mb:12.1f}")
+    (OUT / "scan_bench.json").write_text(json.dumps(
+        {"runs": [r.__dict__ | {"rate": r.rate} for r in [*floors, *scans, *runs[2:]]],
+         "scale": [r.__dict__ | {"rate": r.rate} for r in scale],
+         "cpus": os.cpu_count(), "python": sys.version.split()[0]}, indent=2))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "floor-worker":
+        hosts_file, ca_file, conc = Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
+        print(json.dumps(asyncio.run(_floor(hosts_file, ca_file, conc))))
+    else:
+        main()
