@@ -28,12 +28,14 @@ from origin_doctor.analyze.tls import (
     Negotiation,
     check_negotiation,
 )
+from origin_doctor.analyze.ws import check_ws
 from origin_doctor.codes import finding
 from origin_doctor.model import Finding, Target
 from origin_doctor.probe import dns as dns_probe
 from origin_doctor.probe import http as http_probe
 from origin_doctor.probe import tcp as tcp_probe
 from origin_doctor.probe import tls as tls_probe
+from origin_doctor.probe import ws as ws_probe
 from origin_doctor.probe.hello import HelloOffer, HelloResult, negotiate
 from origin_doctor.profile import Profile, load_profile, permissive_context, profile_context, trust_anchors
 from origin_doctor.result import AddressResult, TargetResult
@@ -208,6 +210,9 @@ async def _check_address(ctx: _Context, target: Target, address: str, dns_ms: fl
                                  ctx.options.warn_days, profile.chain_order_fatal)
         if not tls.ok or stream is None:
             return _address(address, target, dns_ms, tcp, tls_info, None, found)
+        if target.scheme == "wss":  # a wss:// viewer request reaches the origin only as the upgrade
+            return await _websocket(_address(address, target, dns_ms, tcp, tls_info, None, found), target,
+                                    profile, accepted, subject)
 
         http = await http_probe.request(stream, target.http_host, target.path, profile.read_timeout,
                                         profile.max_response_header_bytes)
@@ -218,9 +223,20 @@ async def _check_address(ctx: _Context, target: Target, address: str, dns_ms: fl
             "error": http.error, "request_id": http.request_id,
             "server": next((v for k, v in http.headers if k.lower() == "server"), None),
         }
-        return _address(address, target, dns_ms, tcp, tls_info, http_info, found)
+        return await _websocket(_address(address, target, dns_ms, tcp, tls_info, http_info, found), target,
+                                profile, accepted, subject)
     finally:
         await tcp_probe.close(stream)
+
+
+async def _websocket(result: AddressResult, target: Target, profile: Profile, accepted: bool,
+                     subject: str) -> AddressResult:
+    """The WebSocket stage, on a connection of its own, when the target has a WebSocket path."""
+    if target.websocket_path is None:
+        return result
+    ws = await ws_probe.upgrade(result.address, target, profile, accepted)
+    found = check_ws(ws, subject, profile.read_timeout)
+    return replace(result, ws=ws.summary(), findings=(*result.findings, *found))
 
 
 def _address(address: str, target: Target, dns_ms: float | None, tcp: tcp_probe.TcpObservation,
