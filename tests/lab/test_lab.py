@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import socket
 import ssl
 import time
@@ -145,8 +146,21 @@ async def test_lab_starts_serves_every_scenario_and_stops(tmp_path: Path) -> Non
         assert (await _ask(lab, "nxdomain.lab.test")).rcode() == dns.rcode.NXDOMAIN
         assert (await _ask(lab, "servfail.lab.test")).rcode() == dns.rcode.SERVFAIL
 
+        target = lab.target("ws.lab.test")
+        assert (target.origin, target.port, target.websocket_path) == (
+            "ws.lab.test", lab.endpoints["www.lab.test"][1], "/ws")
+
+        # Clients still connected (to nginx and to stalling peers) must not hold the shutdown.
+        lingering = [socket.create_connection(lab.endpoints[name], timeout=2)
+                     for name in ("www.lab.test", "stall.lab.test", "tls-silent.lab.test")]
+        assert lab.nginx is not None and lab.nginx.pid is not None
+        nginx_pid = lab.nginx.pid
         stopping = time.monotonic()
     assert time.monotonic() - stopping < 5
+    for sock in lingering:
+        sock.close()
+    with pytest.raises(ProcessLookupError):
+        os.kill(nginx_pid, 0)
     reachable = [ep for name, ep in lab.endpoints.items() if name not in UNREACHABLE]
     assert all(rc != 0 for rc in await asyncio.gather(*(asyncio.to_thread(_connects, ep) for ep in reachable)))
 

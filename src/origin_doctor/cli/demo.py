@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -11,11 +12,12 @@ from rich.table import Table
 from rich.text import Text
 
 from origin_doctor.engine import check_target, check_targets
-from origin_doctor.lab.checking import LAB_CONNECT_TIMEOUT, LAB_READ_TIMEOUT, lab_options, lab_target
-from origin_doctor.lab.run import Lab
 from origin_doctor.report.json import dumps, report_document
 from origin_doctor.report.terminal import render_result
 from origin_doctor.result import TargetResult
+
+if TYPE_CHECKING:
+    from origin_doctor.lab.run import Lab
 
 STORY = ("www.lab.test", "ws.lab.test")
 
@@ -27,6 +29,10 @@ def _matches(result: TargetResult, lab: Lab) -> bool:
 
 
 async def _run(run_all: bool) -> tuple[list[TargetResult], bool, Lab]:
+    # The lab (PKI minting, nginx) is imported only when the demo runs, not at every CLI start.
+    from origin_doctor.lab.checking import lab_options, lab_target
+    from origin_doctor.lab.run import Lab
+
     async with Lab() as lab:
         options = lab_options(lab)
         if run_all:
@@ -69,6 +75,8 @@ def demo(run_all: bool, as_json: bool, verbose: bool) -> None:
         origin-doctor demo
         origin-doctor demo --all
     """
+    from origin_doctor.lab.checking import LAB_CONNECT_TIMEOUT, LAB_READ_TIMEOUT
+
     console = Console(stderr=as_json)
     with console.status("starting the lab (private PKI, nginx, peers, DNS) ..."):
         results, all_match, lab = asyncio.run(_run(run_all))

@@ -30,6 +30,11 @@ def edge_function() -> None:
 
     \b
     Exit codes: 0 CloudFront would accept the result, 1 it would answer 502/503, 2 usage or input error.
+
+    \b
+    Example:
+        origin-doctor edge-function sample --event origin-request > event.json
+        origin-doctor edge-function validate result.json --event origin-request
     """
 
 

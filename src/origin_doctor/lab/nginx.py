@@ -169,6 +169,10 @@ class NginxServer:
         return self.prefix_dir / "error.log"
 
     @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    @property
     def ports(self) -> list[tuple[str, int]]:
         return sorted({(s.address, s.port) for s in self.servers})
 
@@ -224,6 +228,15 @@ class NginxServer:
                 process.wait(timeout=1.0)
         else:
             process.wait()
+
+    def __del__(self) -> None:
+        # Last resort for a caller that never called stop(): never leave an nginx running.
+        process = self._process
+        if process is not None and process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=1.0)
 
     def _command(self) -> list[str]:
         binary = shutil.which(self.binary)

@@ -38,6 +38,7 @@ from origin_doctor.lab.pki import (
     write_key,
 )
 from origin_doctor.lab.scenarios import SCENARIOS, ChainKind, LeafKind, Scenario
+from origin_doctor.model import Target
 
 DEFAULT_NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 LAB_ADDRESS = "127.0.0.1"
@@ -87,6 +88,13 @@ class Lab:
             return self.scenarios[name]
         except KeyError:
             raise KeyError(f"no lab scenario named {name!r}") from None
+
+    def target(self, name: str) -> Target:
+        """The engine's view of a scenario: origin = the scenario name, port from `endpoints`."""
+        scenario = self.scenario(name)
+        return Target(
+            name=name, origin=name, port=self.endpoints[name][1], websocket_path=scenario.websocket_path
+        )
 
     def resolve_args(self) -> list[str]:
         """`HOST:PORT:ADDR` overrides (curl --resolve syntax) for every scenario not resolved by DNS."""

@@ -93,8 +93,9 @@ SCENARIOS: tuple[Scenario, ...] = (
     _row("expired-intermediate", "Valid leaf under an intermediate that expired yesterday.",
          "502", "cert.expired", 3, origin=Origin(leaf="expired_ca")),
     _row("self-signed", "Self-signed leaf.", "502", "cert.self_signed", 3, origin=Origin(leaf="self_signed")),
-    _row("untrusted-root", "Full chain to 'Unknown Root CA', outside the trust store.",
-         "502", "cert.untrusted_root", 3, origin=Origin(leaf="untrusted")),
+    _row("untrusted-root", "Leaf, 'Unknown CA R1' and its root 'Unknown Root CA', which is outside the trust "
+         "store (sending the root keeps this apart from a missing intermediate).",
+         "502", "cert.untrusted_root", 3, origin=Origin(leaf="untrusted", chain="with_root")),
     _row("wrong-name", "Certificate for other.lab.test only.", "502", "cert.name_mismatch", 1, origin=Origin(leaf="other_name")),
     _row("wrong-order", "Leaf, Level 1, Level 2: issuers out of order (tolerated by s2n and OpenSSL).",
          "ok", None, None, "cert.chain_order", origin=Origin(leaf="level2", chain="wrong_order")),
