@@ -217,9 +217,10 @@ async def _check_address(ctx: _Context, target: Target, address: str, dns_ms: fl
                                  ctx.options.warn_days, profile.chain_order_fatal)
         if not tls.ok or stream is None:
             return _address(address, target, dns_ms, tcp, tls_info, None, found)
-        if target.scheme == "wss":  # a wss:// viewer request reaches the origin only as the upgrade
-            return await _websocket(_address(address, target, dns_ms, tcp, tls_info, None, found), target,
-                                    profile, accepted, subject)
+        if target.websocket_path is not None:  # a wss:// viewer request reaches the origin only as the upgrade
+            ws = await ws_probe.upgrade(stream, target, profile.read_timeout)
+            found += check_ws(ws, subject, profile.read_timeout)
+            return replace(_address(address, target, dns_ms, tcp, tls_info, None, found), ws=ws.summary())
 
         http = await http_probe.request(stream, target.http_host, target.path, profile.read_timeout,
                                         profile.max_response_header_bytes)
@@ -230,20 +231,9 @@ async def _check_address(ctx: _Context, target: Target, address: str, dns_ms: fl
             "error": http.error, "request_id": http.request_id,
             "server": next((v for k, v in http.headers if k.lower() == "server"), None),
         }
-        return await _websocket(_address(address, target, dns_ms, tcp, tls_info, http_info, found), target,
-                                profile, accepted, subject)
+        return _address(address, target, dns_ms, tcp, tls_info, http_info, found)
     finally:
         await tcp_probe.close(stream)
-
-
-async def _websocket(result: AddressResult, target: Target, profile: Profile, accepted: bool,
-                     subject: str) -> AddressResult:
-    """The WebSocket stage, on a connection of its own, when the target has a WebSocket path."""
-    if target.websocket_path is None:
-        return result
-    ws = await ws_probe.upgrade(result.address, target, profile, accepted)
-    found = check_ws(ws, subject, profile.read_timeout)
-    return replace(result, ws=ws.summary(), findings=(*result.findings, *found))
 
 
 def _address(address: str, target: Target, dns_ms: float | None, tcp: tcp_probe.TcpObservation,

@@ -31,7 +31,7 @@ def check_ws(obs: WsObservation, subject: str, read_timeout: float) -> list[Find
     path = obs.path
     where = f"{subject} path={path}"
     body = obs.body_sample[:120].decode("utf-8", "replace").strip() or None
-    if obs.error in ("connect", "no_response"):
+    if obs.error == "no_response":
         return [finding("ws.no_response", where, f"The upgrade on {path} got no answer: {obs.detail}.",
                         detail=obs.detail)]
     if obs.error == "malformed":
@@ -79,6 +79,10 @@ def upgrade_headline(verdict: Verdict, path: str, cdn: str = "CloudFront") -> st
         return f"{cdn} would serve this origin, and the WebSocket upgrade on {path} works."
     meaning = CATALOGUE[primary.code].meaning
     cause = f" (AWS cause {verdict.cause})" if verdict.cause else ""
+    if verdict.outcome == "ok":  # the origin's own answer below 500 goes to the viewer as is
+        status = primary.evidence.get("status")
+        return (f"{cdn} passes the origin's {status} for the WebSocket upgrade on {path} to the viewer, "
+                f"whose WebSocket client then fails: {meaning}.")
     if verdict.generated_by == "origin":
         return f"{cdn} answers the WebSocket upgrade on {path} with the origin's own {verdict.outcome}: {meaning}."
     if primary.code == "ws.closed_early" or primary.evidence.get("phase") in ("pong", "message"):

@@ -23,7 +23,7 @@ from origin_doctor.targets import parse_target
 @click.option("--host-header", default=None,
               help="The distribution forwards this Host: it becomes SNI and the name checked on the certificate.")
 @click.option("--websocket", "websocket", default=None, metavar="PATH",
-              help="Probe the WebSocket upgrade on PATH as for wss:// (with an https:// target: after the GET).")
+              help="Check the WebSocket upgrade on PATH instead of a plain GET (as a wss:// URL does).")
 @ws_options
 @probe_options
 @click.option("--json", "as_json", is_flag=True, help="Write exactly one JSON document to stdout.")
@@ -45,8 +45,6 @@ def check(target: str, origin: str | None, host_header: str | None, websocket: s
         origin-doctor check wss://ws.example.com/socket --ws-protocol chat --ws-send hello
     """
     options = build_options(**probe)
-    if websocket is not None and "://" not in target:
-        target = "wss://" + target  # a bare name with --websocket asks what a wss:// viewer gets
     parsed = parse_target(target, origin=origin, host_header=host_header, websocket=websocket)
     parsed = apply_ws_options(parsed, ws_protocol, ws_header, ws_send)
     result = asyncio.run(check_target(parsed, options))

@@ -1,5 +1,5 @@
 """The WebSocket opening handshake as CloudFront sends it to the origin, driven with websockets'
-Sans-I/O client protocol over a TLS connection of its own: upgrade, one ping (or message), close."""
+Sans-I/O client protocol over the probe's TLS connection: upgrade, one ping (or message), close."""
 
 from __future__ import annotations
 
@@ -23,10 +23,8 @@ from websockets.uri import WebSocketURI
 from websockets.utils import accept_key
 
 from origin_doctor.model import Target
-from origin_doctor.probe import tcp as tcp_probe
-from origin_doctor.probe import tls as tls_probe
 from origin_doctor.probe.http import cloudfront_request_headers
-from origin_doctor.profile import Profile, permissive_context, profile_context
+from origin_doctor.probe.tcp import Stream
 
 BODY_SAMPLE_BYTES = 256
 READ_CHUNK = 65536
@@ -43,8 +41,7 @@ _PATH_SAFE = "/?&=%:@!$'()*+,;~-._[]"
 @dataclass(frozen=True, slots=True)
 class WsObservation:
     path: str
-    # None when the exchange succeeded. "connect" (TCP/TLS for the upgrade failed), "no_response",
-    # "malformed", "rejected" (not 101), "bad_accept", "bad_handshake" (101 breaking other rules),
+    # None when the exchange succeeded. "no_response", "malformed", "rejected" (not 101), "bad_accept", "bad_handshake" (101 breaking other rules),
     # "upgrade_timeout", "reply_timeout", "closed_early".
     error: str | None = None
     detail: str = ""
@@ -116,30 +113,10 @@ def _client(target: Target, port: int) -> ClientProtocol:
                           max_size=MAX_MESSAGE_BYTES)
 
 
-async def _open(address: str, port: int, sni: str, profile: Profile,
-                profile_accepted: bool) -> tuple[tcp_probe.Stream | None, str]:
-    """TCP + TLS as the HTTP probe does: the profile's context when its hello worked, else permissive."""
-    _, stream = await tcp_probe.connect(address, port, profile.connect_timeout, 1)
-    if stream is None:
-        return None, "the TCP connection for the upgrade failed"
-    ctx = profile_context(profile) if profile_accepted else permissive_context()
-    tls = await tls_probe.handshake(stream, ctx, sni, profile.connect_timeout)
-    if not tls.ok and profile_accepted:
-        await tcp_probe.close(stream)
-        _, stream = await tcp_probe.connect(address, port, profile.connect_timeout, 1)
-        if stream is None:
-            return None, "the TCP connection for the upgrade failed"
-        tls = await tls_probe.handshake(stream, permissive_context(), sni, profile.connect_timeout)
-    if not tls.ok:
-        await tcp_probe.close(stream)
-        return None, f"the TLS handshake for the upgrade failed: {tls.detail or tls.error}"
-    return stream, ""
-
-
 class _Wire:
     """Moves bytes between one stream and the protocol, with a deadline per wait."""
 
-    def __init__(self, stream: tcp_probe.Stream, protocol: ClientProtocol) -> None:
+    def __init__(self, stream: Stream, protocol: ClientProtocol) -> None:
         self.reader, self.writer = stream
         self.protocol = protocol
         self.raw = bytearray()  # everything received before the handshake ended
@@ -177,25 +154,19 @@ class _Wire:
             await self.flush()
 
 
-async def upgrade(address: str, target: Target, profile: Profile, profile_accepted: bool) -> WsObservation:
-    """Open a WebSocket to the origin as CloudFront would; every failure is an observation."""
+async def upgrade(stream: Stream, target: Target, read_timeout: float) -> WsObservation:
+    """Open a WebSocket over an established TLS stream as CloudFront would; every failure is an
+    observation. The caller owns (and closes) the stream."""
     path = request_path(target.websocket_path or "/")
     request_id = secrets.token_urlsafe(42)[:56]
     protocol = _client(target, target.port)
     headers = upgrade_headers(target, protocol.key, request_id)
     sent = tuple(headers.raw_items())
     base: dict[str, Any] = {"path": path, "request_id": request_id, "request_headers": sent}
-
-    stream, why = await _open(address, target.port, target.sni, profile, profile_accepted)
-    if stream is None:
-        return WsObservation(error="connect", detail=why, **base)
-    try:
-        return await _exchange(stream, protocol, Request(path, headers), target, profile.read_timeout, base)
-    finally:
-        await tcp_probe.close(stream)
+    return await _exchange(stream, protocol, Request(path, headers), target, read_timeout, base)
 
 
-async def _exchange(stream: tcp_probe.Stream, protocol: ClientProtocol, request: Request, target: Target,
+async def _exchange(stream: Stream, protocol: ClientProtocol, request: Request, target: Target,
                     read_timeout: float, base: dict[str, Any]) -> WsObservation:
     wire = _Wire(stream, protocol)
     loop = asyncio.get_running_loop()
