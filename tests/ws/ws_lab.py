@@ -22,6 +22,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 from websockets.server import ServerProtocol
+from websockets.typing import Subprotocol
 
 from origin_doctor.engine import CheckOptions
 from origin_doctor.profile import load_profile
@@ -80,8 +81,10 @@ async def _echo(connection: ServerConnection) -> None:
 
 
 @contextlib.asynccontextmanager
-async def echo_server(tls: ssl.SSLContext | None) -> AsyncIterator[int]:
-    async with serve(_echo, "127.0.0.1", 0, ssl=tls) as server:
+async def echo_server(tls: ssl.SSLContext | None, subprotocols: list[str] | None = None,
+                      compression: str | None = "deflate") -> AsyncIterator[int]:
+    async with serve(_echo, "127.0.0.1", 0, ssl=tls, compression=compression,
+                     subprotocols=[Subprotocol(p) for p in subprotocols] if subprotocols else None) as server:
         yield server.sockets[0].getsockname()[1]
 
 
@@ -129,10 +132,12 @@ async def _serve_frames(reader: asyncio.StreamReader, writer: asyncio.StreamWrit
             return
 
 
-async def _raw_connection(knobs: Knobs, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def _raw_connection(knobs: Knobs, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                          heads: list[bytes]) -> None:
     with contextlib.suppress(Exception):
         async with asyncio.timeout(PEER_LIFETIME):
             head = await reader.readuntil(b"\r\n\r\n")
+            heads.append(head)
             if knobs.status != 101:
                 body = f"upgrade refused with {knobs.status}\n".encode()
                 writer.write(f"HTTP/1.1 {knobs.status} Nope\r\nContent-Type: text/plain\r\n"
@@ -155,7 +160,9 @@ async def _raw_connection(knobs: Knobs, reader: asyncio.StreamReader, writer: as
 
 
 @contextlib.asynccontextmanager
-async def raw_peer(tls: ssl.SSLContext, knobs: Knobs) -> AsyncIterator[int]:
+async def raw_peer(tls: ssl.SSLContext, knobs: Knobs, heads: list[bytes] | None = None) -> AsyncIterator[int]:
+    """Serve `knobs` on a free port; every request head received is appended to `heads`."""
+    received = heads if heads is not None else []
     handlers: set[asyncio.Task[None]] = set()
     writers: set[asyncio.StreamWriter] = set()
 
@@ -165,7 +172,7 @@ async def raw_peer(tls: ssl.SSLContext, knobs: Knobs) -> AsyncIterator[int]:
         handlers.add(task)
         writers.add(writer)
         try:
-            await _raw_connection(knobs, reader, writer)
+            await _raw_connection(knobs, reader, writer, received)
         finally:
             handlers.discard(task)
             writers.discard(writer)
