@@ -105,7 +105,8 @@ def upgrade_headers(target: Target, key: str, request_id: str) -> Headers:
 def _client(target: Target, port: int) -> ClientProtocol:
     offered = " ".join(v for n, v in target.ws_headers if n.lower() == "sec-websocket-extensions")
     # A deflate offer given with --ws-header is only processed if the protocol knows the extension.
-    extensions = [ClientPerMessageDeflateFactory()] if "permessage-deflate" in offered.lower() else None
+    extensions = ([ClientPerMessageDeflateFactory(client_max_window_bits=True)]
+                  if "permessage-deflate" in offered.lower() else None)
     uri = WebSocketURI(secure=True, host=target.http_host, port=port, path=request_path(target.websocket_path or "/"),
                        query="")
     return ClientProtocol(uri, extensions=extensions,
