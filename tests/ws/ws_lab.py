@@ -223,7 +223,9 @@ NGINX_SERVER = """
 @contextlib.contextmanager
 def nginx(tmp: Path, servers: list[tuple[str, Path, Path]], backend: int) -> Iterator[int]:
     """Run nginx in the foreground with one TLS server block per (name, chain, key); yield its port."""
-    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    binary = shutil.which("nginx")
+    if binary is None:
+        raise RuntimeError("nginx is not installed (scripts/debian-packages.txt lists nginx-light)")
     port = free_port()
     blocks = "".join(NGINX_SERVER.format(port=port, name=n, chain=c, key=k, backend=backend) for n, c, k in servers)
     for folder in ("logs", "tmp"):
