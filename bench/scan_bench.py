@@ -34,6 +34,9 @@ NOW = dt.datetime(2026, 11, 29, 10, 0, tzinfo=dt.UTC)
 DOMAIN = "bench.test"
 
 
+LAST_CPU = 0.0
+
+
 @dataclass
 class Run:
     name: str
@@ -121,6 +124,8 @@ def run_child(command: list[str], env: dict[str, str] | None = None, timeout: fl
             time.sleep(0.01)
         process.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
+    global LAST_CPU
+    LAST_CPU = usage.ru_utime + usage.ru_stime  # includes the workers it reaped
     return wall, usage.ru_maxrss / 1024, out_path.read_text(), err_path.read_text()
 
 
@@ -135,10 +140,10 @@ def scan_env() -> dict[str, str]:
 
 
 def run_scan(hosts: Path, count: int, targets: list[tuple[str, int]], ca: Path, concurrency: int,
-             jsonl: str) -> Run:
+             jsonl: str, workers: int = 1) -> Run:
     command = [sys.executable, "-m", "origin_doctor", "scan", str(hosts), *resolve_args(targets),
                "--ca-bundle", str(ca), "--at", NOW.isoformat(), "--no-progress", "--per-address", "0",
-               "--concurrency", str(concurrency), "--jsonl", jsonl]
+               "--concurrency", str(concurrency), "--jsonl", jsonl, "--workers", str(workers)]
     wall, rss, _, err = run_child(command, env=scan_env())
     match = re.search(r"(\d+) targets in ([\d.]+) s", err)
     if not match or int(match.group(1)) != count:
@@ -146,7 +151,7 @@ def run_scan(hosts: Path, count: int, targets: list[tuple[str, int]], ca: Path, 
     failing = re.search(r"(\d+) failing", err)
     if failing and failing.group(1) != "0":
         raise RuntimeError(f"scan reports failures on a healthy fleet: {err[-2000:]}")
-    return Run(f"origin-doctor scan (c={concurrency})", count, float(match.group(2)), rss,
+    return Run(f"origin-doctor scan (c={concurrency}, workers={workers})", count, float(match.group(2)), rss,
                f"process wall {wall:.1f} s")
 
 

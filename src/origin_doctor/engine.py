@@ -11,7 +11,7 @@ import contextlib
 import datetime as dt
 import time
 import traceback
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -343,7 +343,8 @@ async def _guarded(ctx: _Context, target: Target) -> TargetResult:
         return TargetResult(target, decide([bug]), (bug,), profile=ctx.options.profile.id)
 
 
-async def check_targets(targets: Iterable[Target | tuple[Target, CheckOptions]], options: CheckOptions,
+async def check_targets(targets: Iterable[Target | tuple[Target, CheckOptions]]
+                        | AsyncIterable[Target | tuple[Target, CheckOptions]], options: CheckOptions,
                         concurrency: int = 64, per_address: int = 0) -> AsyncIterator[TargetResult]:
     """Results in completion order, with at most `concurrency` targets in flight and at most
     `per_address` of them probing any one address (0: no limit). The target iterable is consumed
@@ -369,9 +370,17 @@ async def check_targets(targets: Iterable[Target | tuple[Target, CheckOptions]],
         finally:
             gate.release()
 
+    async def items() -> AsyncIterator[Target | tuple[Target, CheckOptions]]:
+        if isinstance(targets, AsyncIterable):
+            async for item in targets:
+                yield item
+        else:
+            for item in targets:
+                yield item
+
     async def produce() -> None:
         async with asyncio.TaskGroup() as group:
-            for item in targets:
+            async for item in items():
                 target, target_ctx = (item[0], context_for(item[1])) if isinstance(item, tuple) else (item, ctx)
                 await gate.acquire()
                 group.create_task(one(target_ctx, target))

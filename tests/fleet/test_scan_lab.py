@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from tests.fleet.conftest import FleetLab, cli_env, run_cli
 
 
@@ -21,11 +22,17 @@ def _fleet_findings(stdout: str) -> list[dict[str, object]]:
     return findings
 
 
-def test_incident_pair_points_at_www_as_fix_source(fleet_lab: FleetLab, tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_incident_pair_points_at_www_as_fix_source(fleet_lab: FleetLab, tmp_path: Path, workers: str) -> None:
     hosts = tmp_path / "hosts.txt"
     hosts.write_text("# the seed incident\n" + fleet_lab.hosts("www.incident.test", "ws.incident.test"))
-    run = run_cli("scan", str(hosts), "--json", *fleet_lab.args("www.incident.test", "ws.incident.test"))
+    out = tmp_path / "out.jsonl"
+    run = run_cli("scan", str(hosts), "--json", "--jsonl", str(out), "--workers", workers,
+                  *fleet_lab.args("www.incident.test", "ws.incident.test"))
     assert run.returncode == 1, run.stderr
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert lines == json.loads(run.stdout)["results"]  # the same whole results, PEMs included
+    assert all(a["tls"]["chain"][0]["pem"] for r in lines for a in r["addresses"])
     chain = [f for f in _fleet_findings(run.stdout) if f["code"] == "fleet.inconsistent_chain"]
     assert len(chain) == 1
     evidence = chain[0]["evidence"]

@@ -7,6 +7,7 @@ Pure: no I/O, no clock. The judging lives in analyze/cert.py.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import warnings
 from dataclasses import dataclass, field
@@ -67,6 +68,7 @@ def name_matches(pattern: str, name: str) -> bool:
     return bool(first) and "." not in first and suffix.count(".") >= 2
 
 
+@functools.lru_cache(maxsize=4096)  # a fleet's intermediates and roots repeat on every target
 def issued_by(child: x509.Certificate, parent: x509.Certificate) -> bool:
     if child.issuer != parent.subject:
         return False
@@ -140,7 +142,12 @@ def _utc(moment: dt.datetime) -> str:
 
 
 def describe(cert: x509.Certificate, include_pem: bool = True) -> dict[str, Any]:
-    """The report's view of one certificate."""
+    """The report's view of one certificate (a fresh dict; the work is cached per certificate)."""
+    return dict(_described(cert, include_pem))
+
+
+@functools.lru_cache(maxsize=2048)
+def _described(cert: x509.Certificate, include_pem: bool) -> dict[str, Any]:
     key, _ = key_description(cert)
     data: dict[str, Any] = {
         "subject": cert.subject.rfc4514_string(),

@@ -27,12 +27,13 @@ from rich.text import Text
 
 from origin_doctor.analyze.fleet import FleetAnalysis
 from origin_doctor.cli.options import build_options, probe_options
-from origin_doctor.engine import CheckOptions, check_targets
+from origin_doctor.engine import CheckOptions
 from origin_doctor.errors import InputError, OriginDoctorError
 from origin_doctor.fleet_input import BadLine, FleetEntry, open_fleet
 from origin_doctor.model import Severity, Target
 from origin_doctor.report.fleet_terminal import Tally, render_summary
-from origin_doctor.report.json import dumps, report_document, result_line
+from origin_doctor.report.json import dumps, report_document
+from origin_doctor.scan_workers import default_workers, scan_results
 
 BAD_LINES_KEPT = 20
 _EXIT_ON_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
@@ -57,13 +58,16 @@ class _RateColumn(ProgressColumn):
               help="Targets in flight at once.")
 @click.option("--per-address", type=click.IntRange(0, 10000), default=16, show_default=True,
               help="Targets probing one origin address at once (0: no limit), to stay polite to shared origins.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Worker processes (default: one per CPU, up to 8, for 500+ targets; else 1). "
+                   "Targets are sharded by origin name; --concurrency and --per-address are split between them.")
 @click.option("--json", "as_json", is_flag=True, help="Write exactly one JSON document (the whole report) to stdout.")
 @click.option("--jsonl", "jsonl_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write one result per line to this file as each target finishes ('-': stdout).")
 @click.option("--fail-on", type=click.Choice(["fail", "warn"]), default="fail", show_default=True,
               help="'warn': a target with warnings also counts as failing (exit 1), for CI gates.")
 @click.option("--no-progress", is_flag=True, help="No live progress bar on stderr.")
-def scan(fleet_file: str, fmt: str | None, concurrency: int, per_address: int, as_json: bool,
+def scan(fleet_file: str, fmt: str | None, concurrency: int, per_address: int, workers: int | None, as_json: bool,
          jsonl_path: Path | None, fail_on: str, no_progress: bool, **probe: Any) -> None:
     """Check every target in FILE ('-': stdin) and compare names and addresses across the fleet.
 
@@ -106,7 +110,8 @@ def scan(fleet_file: str, fmt: str | None, concurrency: int, per_address: int, a
         raise OriginDoctorError("--json and --jsonl - both write to stdout; choose one")
     try:
         code = asyncio.run(run.main(run.items(fleet.entries), fleet.source, fleet.total, concurrency, per_address,
-                                    as_json, jsonl, show_progress=not no_progress))
+                                    workers or default_workers(fleet.total), as_json, jsonl,
+                                    show_progress=not no_progress))
     finally:
         if jsonl is not None and jsonl is not sys.stdout:
             jsonl.close()
@@ -166,7 +171,7 @@ class _Scan:
         self.stderr.print(Text(f"error: {message}", style="red"), soft_wrap=True, highlight=False)
 
     async def main(self, items: Iterator[Target | tuple[Target, CheckOptions]], source: str, total: int | None,
-                   concurrency: int, per_address: int, as_json: bool, jsonl: IO[str] | None,
+                   concurrency: int, per_address: int, workers: int, as_json: bool, jsonl: IO[str] | None,
                    show_progress: bool) -> int:
         started = time.perf_counter()
         caught: list[signal.Signals] = []
@@ -189,14 +194,15 @@ class _Scan:
         first = True
         try:
             with progress:
-                async for result in check_targets(items, self.base, concurrency, per_address):
+                async for result, line in scan_results(items, self.base, workers=workers, concurrency=concurrency,
+                                                       per_address=per_address):
                     self.tally.add(result)
                     self.fleet.add(result)
                     if jsonl is not None:
-                        jsonl.write(result_line(result) + "\n")
+                        jsonl.write(line + "\n")
                         jsonl.flush()
                     if as_json:
-                        sys.stdout.write(("\n    " if first else ",\n    ") + dumps(result.to_dict(), indent=None))
+                        sys.stdout.write(("\n    " if first else ",\n    ") + line)
                         first = False
                     progress.update(bar, advance=1, failing=self.tally.failing)
         except asyncio.CancelledError:
