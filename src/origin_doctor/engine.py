@@ -78,12 +78,21 @@ class DnsCache:
             ", ".join(f"{h}:{p}" for h, p in options.nameservers) if options.nameservers else "system resolver"
         )
 
+    KEEP = 8192  # answers kept for reuse; older finished ones go, so a huge fleet stays flat in memory
+
     async def resolve(self, name: str) -> dns_probe.DnsObservation:
         task = self._pending.get(name)
         if task is None:
+            if len(self._pending) >= self.KEEP:
+                self._forget_oldest()
             task = asyncio.ensure_future(dns_probe.resolve(name, self._resolver))
             self._pending[name] = task
         return await asyncio.shield(task)
+
+    def _forget_oldest(self) -> None:
+        done = [name for name, task in self._pending.items() if task.done()][: self.KEEP // 4]
+        for name in done:
+            del self._pending[name]
 
 
 class AddressGates:
