@@ -119,3 +119,13 @@ def test_memory_follows_variants_not_targets() -> None:
     assert chain.evidence["broken_count"] == 500
     assert len(chain.evidence["broken_hosts"]) == MAX_EXAMPLES
     assert "and 495 more" in chain.summary
+
+
+def test_one_name_of_a_site_with_an_older_tls_setup() -> None:
+    names = ["a.example.com", "b.example.com", "c.example.com"]
+    usual = [_result(n, _address("192.0.2.1", [_cert(n), INTERMEDIATE])) for n in names]
+    odd = _result("old.example.com", _address("192.0.2.5", [_cert("old.example.com"), INTERMEDIATE], version="TLSv1"))
+    (tls,) = fleet_findings([*usual, odd])
+    assert tls.code == "fleet.inconsistent_tls" and tls.subject == "example.com"
+    assert tls.evidence["odd_hosts"] == ["old.example.com:443 (192.0.2.5)"]
+    assert tls.evidence["usual"] == {"version": "TLSv1.2", "hello": "accepted"}

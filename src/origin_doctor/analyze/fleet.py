@@ -122,7 +122,8 @@ class FleetAnalysis:
         site = site_of(result.target.name, result.target.site)
         variants = self._sites.setdefault(site, {})
         for item in served:
-            variants.setdefault((item.chain, item.broken), _Variant(item)).add(item)
+            key = (item.chain, item.broken, item.tls_version, item.hello)
+            variants.setdefault(key, _Variant(item)).add(item)
             self._add_to_address(site, result.target.port, item)
 
     def _add_to_address(self, site: str, port: int, item: Served) -> None:
@@ -194,6 +195,19 @@ def compare_site(site: str, variants: list[_Variant]) -> list[Finding]:
         count = sum(v.count for v in broken)
         found.append(_chain_finding(site, [v.sample for v in broken], source,
                                     f"Names of the site {site} send different chains", labels, count))
+    behaviours = {(v.sample.tls_version, v.sample.hello) for v in variants}
+    if len(behaviours) > 1 and len(hosts) > 1:
+        counts: dict[tuple[str | None, str | None], int] = {}
+        for v in variants:
+            key = (v.sample.tls_version, v.sample.hello)
+            counts[key] = counts.get(key, 0) + v.count
+        usual = max(counts, key=lambda k: counts[k])
+        odd = [label for v in variants if (v.sample.tls_version, v.sample.hello) != usual for label in v.examples]
+        found.append(finding(
+            "fleet.inconsistent_tls", site,
+            f"Names of the site {site} answer the same ClientHello differently: most negotiate "
+            f"{usual[0] or '-'} ({usual[1] or '-'}), but not {', '.join(odd[:MAX_EXAMPLES])}.",
+            odd_hosts=odd[:MAX_EXAMPLES], usual={"version": usual[0], "hello": usual[1]}))
     by_identity: dict[tuple[str, ...], list[_Variant]] = {}
     for variant in good:
         by_identity.setdefault(variant.sample.leaf_names, []).append(variant)
