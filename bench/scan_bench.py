@@ -209,12 +209,11 @@ async def _floor(hosts: Path, ca: Path, concurrency: int) -> dict[str, float]:
     return {"ok": ok, "failed": failed, "seconds": time.perf_counter() - started}
 
 
-def run_sslyze(targets: list[tuple[str, int]], ca: Path) -> Run | None:
+def run_sslyze(targets: list[tuple[str, int]], ca: Path) -> Run:
     binary = SSLYZE_VENV / "bin" / "sslyze"
-    if not binary.exists():
-        print(f"sslyze not installed: python3 -m venv {SSLYZE_VENV} && {SSLYZE_VENV}/bin/pip install sslyze",
-              file=sys.stderr)
-        return None
+    if not binary.exists():  # its own environment: sslyze pins its own cryptography and nassl
+        subprocess.run([sys.executable, "-m", "venv", str(SSLYZE_VENV)], check=True)
+        subprocess.run([str(SSLYZE_VENV / "bin" / "pip"), "install", "-q", "sslyze>=6,<7"], check=True)
     listing = OUT / "sslyze-targets.txt"
     listing.write_text("".join(f"{name}:{port}{{127.0.0.1}}\n" for name, port in targets))
     command = [str(binary), "--certinfo", f"--certinfo_ca_file={ca}", f"--targets_in={listing}",
@@ -277,9 +276,7 @@ def main() -> None:
                 _keep_best(best, run_floor(hosts, count, ca, c))
             for workers, c in SCAN_CONFIGS:
                 _keep_best(best, run_scan(hosts, count, targets, ca, c, str(OUT / "scan.jsonl"), workers))
-        sslyze = run_sslyze(targets[: args.sslyze], ca)
-        if sslyze is not None:
-            others.append(sslyze)
+        others.append(run_sslyze(targets[: args.sslyze], ca))
         others.append(run_openssl(targets[: args.openssl], ca))
         top_scan = max((r for r in best.values() if r.name.startswith("origin-doctor")), key=lambda r: r.rate)
         workers, concurrency = (int(x) for x in re.findall(r"=(\d+)", top_scan.name)[::-1])
