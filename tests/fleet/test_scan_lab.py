@@ -135,7 +135,8 @@ def test_yaml_overrides_and_stdin(fleet_lab: FleetLab, tmp_path: Path) -> None:
     assert piped.returncode == 0, piped.stderr
 
 
-def test_jsonl_lines_survive_sigint(fleet_lab: FleetLab, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_jsonl_lines_survive_a_signal(fleet_lab: FleetLab, tmp_path: Path, sig: signal.Signals, code: int) -> None:
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
     silent.listen(64)  # never accepted: connects succeed, the ClientHello is never answered
@@ -159,13 +160,13 @@ def test_jsonl_lines_survive_sigint(fleet_lab: FleetLab, tmp_path: Path) -> None
                 time.sleep(0.05)
             else:
                 raise AssertionError("the fast targets did not finish in 30 s")
-            process.send_signal(signal.SIGINT)
+            process.send_signal(sig)
             _, stderr = process.communicate(timeout=20)
         finally:
             if process.poll() is None:
                 process.kill()
                 process.wait(5)
-        assert process.returncode == 130, stderr
+        assert process.returncode == code, stderr
         assert "interrupted" in stderr
         text = out.read_text()
         assert text.endswith("\n")
