@@ -49,6 +49,7 @@ async def scan_results(items: Iterable[Item], options: CheckOptions, *, workers:
     results: asyncio.Queue[tuple[TargetResult, str] | None] = asyncio.Queue(maxsize=workers * 256)
     tasks = [asyncio.create_task(_feed(items, options, share, children))]
     tasks += [asyncio.create_task(_collect(child, results)) for child in children]
+    clean = False
     try:
         finished = 0
         while finished < workers:
@@ -58,13 +59,19 @@ async def scan_results(items: Iterable[Item], options: CheckOptions, *, workers:
             else:
                 yield done
         await tasks[0]
+        clean = True
     finally:
         for task in tasks:
             task.cancel()
         for child in children:
+            # Workers that closed their output exit by themselves; killing one that has just exited
+            # would reap it behind asyncio's child watcher. Interrupted runs stop them at once.
+            if clean:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(child.wait(), 5.0)
             if child.returncode is None:
                 with contextlib.suppress(ProcessLookupError):
-                    child.kill()
+                    os.kill(child.pid, signal.SIGKILL)  # not child.kill(): it polls, and so reaps
             await child.wait()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -33,6 +33,7 @@ def test_incident_pair_points_at_www_as_fix_source(fleet_lab: FleetLab, tmp_path
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert lines == json.loads(run.stdout)["results"]  # the same whole results, PEMs included
     assert all(a["tls"]["chain"][0]["pem"] for r in lines for a in r["addresses"])
+    assert "Unknown child process" not in run.stderr  # workers are reaped by asyncio alone
     chain = [f for f in _fleet_findings(run.stdout) if f["code"] == "fleet.inconsistent_chain"]
     assert len(chain) == 1
     evidence = chain[0]["evidence"]
