@@ -136,8 +136,10 @@ def test_yaml_overrides_and_stdin(fleet_lab: FleetLab, tmp_path: Path) -> None:
     assert piped.returncode == 0, piped.stderr
 
 
-@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_jsonl_lines_survive_a_signal(fleet_lab: FleetLab, tmp_path: Path, sig: signal.Signals, code: int) -> None:
+@pytest.mark.parametrize(("sig", "code", "workers"),
+                         [(signal.SIGINT, 130, "1"), (signal.SIGTERM, 143, "1"), (signal.SIGINT, 130, "2")])
+def test_jsonl_lines_survive_a_signal(fleet_lab: FleetLab, tmp_path: Path, sig: signal.Signals, code: int,
+                                      workers: str) -> None:
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
     silent.listen(64)  # never accepted: connects succeed, the ClientHello is never answered
@@ -149,7 +151,7 @@ def test_jsonl_lines_survive_a_signal(fleet_lab: FleetLab, tmp_path: Path, sig: 
         out = tmp_path / "out.jsonl"
         args = [*fleet_lab.args(*fast), "--resolve", f"slow0.test:{slow_port}:127.0.0.1",
                 "--resolve", f"slow1.test:{slow_port}:127.0.0.1", "--resolve", f"slow2.test:{slow_port}:127.0.0.1",
-                "--connect-timeout", "60", "--jsonl", str(out)]
+                "--connect-timeout", "60", "--jsonl", str(out), "--workers", workers]
         process = subprocess.Popen([sys.executable, "-m", "origin_doctor", "scan", str(hosts), *args],
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env())
         try:
