@@ -387,12 +387,17 @@ async def check_targets(targets: Iterable[Target | tuple[Target, CheckOptions]]
             for item in targets:
                 yield item
 
+    source_failed: list[Exception] = []
+
     async def produce() -> None:
         async with asyncio.TaskGroup() as group:
-            async for item in items():
-                target, target_ctx = (item[0], context_for(item[1])) if isinstance(item, tuple) else (item, ctx)
-                await gate.acquire()
-                group.create_task(one(target_ctx, target))
+            try:
+                async for item in items():
+                    target, target_ctx = (item[0], context_for(item[1])) if isinstance(item, tuple) else (item, ctx)
+                    await gate.acquire()
+                    group.create_task(one(target_ctx, target))
+            except Exception as exc:  # noqa: BLE001 - the target source broke (bad input): finish, then raise it
+                source_failed.append(exc)
         await results.put(None)
 
     producer = asyncio.create_task(produce())
@@ -400,6 +405,8 @@ async def check_targets(targets: Iterable[Target | tuple[Target, CheckOptions]]
         while (item := await results.get()) is not None:
             yield item
         await producer
+        if source_failed:
+            raise source_failed[0]
     finally:
         if not producer.done():
             producer.cancel()

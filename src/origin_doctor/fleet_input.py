@@ -63,13 +63,14 @@ def open_fleet(path: str, fmt: str | None = None, stdin: TextIO | None = None) -
     """Open `path` ('-' for stdin). `fmt` is txt, yaml or csv; by default the file name decides."""
     kind = fmt or _format_of(path)
     if path == "-":
-        stream = stdin or sys.stdin
+        stream = stdin or io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace", newline="")
         return _open_stream("<stdin>", stream, kind, total=None)
     file = Path(path)
     try:
         text_total = _count_entries(file) if kind in ("txt", "csv") else None
-        handle = file.open(encoding="utf-8", newline="")
-    except (OSError, UnicodeDecodeError) as exc:
+        # Undecodable bytes become U+FFFD: that line then fails as a target, not the whole run.
+        handle = file.open(encoding="utf-8", errors="replace", newline="")
+    except OSError as exc:
         raise InputError(f"{path}: cannot read the fleet file ({exc.__class__.__name__}: {exc})") from exc
     return _open_stream(path, handle, kind, total=text_total)
 
@@ -88,7 +89,14 @@ def _open_stream(source: str, stream: TextIO, kind: str, total: int | None) -> F
         entries, defaults = _yaml_entries(source, stream)
         return Fleet(source, entries, total=len(entries), defaults=defaults)
     if kind == "csv":
-        return Fleet(source, _csv_entries(source, stream), total=None if total is None else max(0, total - 1))
+        rows = csv.reader(_uncommented(stream))
+        try:
+            header = _csv_header(source, rows)  # a bad header stops the run before anything is checked
+        except InputError:
+            stream.close()
+            raise
+        return Fleet(source, _csv_entries(source, stream, rows, header),
+                     total=None if total is None else max(0, total - 1))
     if kind == "txt":
         return Fleet(source, _text_entries(source, stream), total=total)
     raise InputError(f"{source}: unknown fleet format {kind!r} (txt, yaml or csv)")
@@ -128,21 +136,25 @@ def _text_entries(source: str, stream: TextIO) -> Iterator[FleetEntry | BadLine]
 # --- hosts.csv: a header row naming `target` (or `name`) and any override columns ---------------
 
 
-def _csv_entries(source: str, stream: TextIO) -> Iterator[FleetEntry | BadLine]:
+def _csv_header(source: str, rows: Any) -> list[str]:
+    for row in rows:
+        if not any(cell.strip() for cell in row):
+            continue
+        header = [cell.strip().lower().replace("-", "_") for cell in row]
+        unknown = [c for c in header if c not in KNOWN_KEYS]
+        if unknown or not ({"target", "name"} & set(header)):
+            raise InputError(
+                f"{source}:{rows.line_num}: the CSV header needs a 'target' column; "
+                f"unknown columns: {', '.join(unknown) or 'none'} (known: {', '.join(sorted(KNOWN_KEYS))})"
+            )
+        return header
+    raise InputError(f"{source}: empty CSV file (a header row with a 'target' column is needed)")
+
+
+def _csv_entries(source: str, stream: TextIO, rows: Any, header: list[str]) -> Iterator[FleetEntry | BadLine]:
     with stream:
-        rows = csv.reader(_uncommented(stream))
-        header: list[str] | None = None
         for row in rows:
             if not any(cell.strip() for cell in row):
-                continue
-            if header is None:
-                header = [cell.strip().lower().replace("-", "_") for cell in row]
-                unknown = [c for c in header if c not in KNOWN_KEYS]
-                if unknown or not ({"target", "name"} & set(header)):
-                    raise InputError(
-                        f"{source}:{rows.line_num}: the CSV header needs a 'target' column; "
-                        f"unknown columns: {', '.join(unknown) or 'none'} (known: {', '.join(sorted(KNOWN_KEYS))})"
-                    )
                 continue
             if len(row) > len(header):
                 yield BadLine(source, rows.line_num, f"{len(row)} cells for {len(header)} columns")

@@ -99,3 +99,17 @@ def test_stdin_is_streamed_without_a_total() -> None:
 def test_unreadable_file_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="cannot read the fleet file"):
         open_fleet(str(tmp_path / "missing.txt"))
+
+
+def test_undecodable_bytes_fail_their_line_only(tmp_path: Path) -> None:
+    hosts = tmp_path / "hosts.txt"
+    hosts.write_bytes(b"a.example.com\nb\xff\xfe.example.com\nc.example.com\n")
+    entries = _read(hosts)
+    assert [e.target.name for e in entries if isinstance(e, FleetEntry)][::2] == ["a.example.com", "c.example.com"]
+
+
+def test_csv_header_is_checked_when_the_file_is_opened(tmp_path: Path) -> None:
+    hosts = tmp_path / "hosts.csv"
+    hosts.write_text("# only a comment\n")
+    with pytest.raises(InputError, match="empty CSV file"):
+        open_fleet(str(hosts))
