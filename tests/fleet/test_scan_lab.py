@@ -179,3 +179,19 @@ def test_jsonl_lines_survive_a_signal(fleet_lab: FleetLab, tmp_path: Path, sig: 
     finally:
         silent.close()
 
+
+
+def test_per_target_ca_bundle_is_relative_to_the_fleet_file(fleet_lab: FleetLab, tmp_path: Path) -> None:
+    folder = tmp_path / "fleet"
+    folder.mkdir()
+    (folder / "lab-root.pem").write_bytes(fleet_lab.ca_bundle.read_bytes())
+    fleet = folder / "fleet.csv"
+    fleet.write_text(f"target,ca_bundle\na.good.test:{fleet_lab.port},lab-root.pem\n"
+                     f"b.good.test:{fleet_lab.port},missing.pem\n")
+    args = [a for a in fleet_lab.args("a.good.test", "b.good.test") if a != str(fleet_lab.ca_bundle)]
+    args.remove("--ca-bundle")
+    run = run_cli("scan", str(fleet), "--json", *args)
+    doc = json.loads(run.stdout)
+    assert [r["outcome"] for r in doc["results"]] == ["ok"]
+    assert f"error: {fleet}:3: {folder / 'missing.pem'}: CA bundle not found" in run.stderr
+    assert run.returncode == 2

@@ -28,7 +28,7 @@ from rich.text import Text
 from origin_doctor.analyze.fleet import FleetAnalysis
 from origin_doctor.cli.options import build_options, probe_options
 from origin_doctor.engine import CheckOptions
-from origin_doctor.errors import InputError, OriginDoctorError
+from origin_doctor.errors import InputError, OriginDoctorError, UsageError
 from origin_doctor.fleet_input import BadLine, FleetEntry, open_fleet
 from origin_doctor.model import Severity, Target
 from origin_doctor.report.fleet_terminal import Tally, render_summary
@@ -96,20 +96,22 @@ def scan(fleet_file: str, fmt: str | None, concurrency: int, per_address: int, w
         origin-doctor scan hosts.csv --jsonl out.jsonl --concurrency 200
         cat hosts.txt | origin-doctor scan - --fail-on warn
     """
+    if as_json and jsonl_path is not None and str(jsonl_path) == "-":
+        raise UsageError("--json and --jsonl - both write to stdout; choose one")
     base = build_options(**probe)
     fleet = open_fleet(fleet_file, fmt)
     stderr = Console(stderr=True, soft_wrap=False)
     run = _Scan(base, probe, stderr, Severity.WARN if fail_on == "warn" else Severity.FAIL)
+    if fleet_file != "-":
+        run.base_dir = Path(fleet_file).parent
     jsonl: IO[str] | None = None
     if jsonl_path is not None:
         try:
             jsonl = sys.stdout if str(jsonl_path) == "-" else jsonl_path.open("w", encoding="utf-8")
         except OSError as exc:
             raise InputError(f"{jsonl_path}: cannot write ({exc.strerror or exc})") from exc
-    if as_json and jsonl is sys.stdout:
-        raise OriginDoctorError("--json and --jsonl - both write to stdout; choose one")
     try:
-        code = asyncio.run(run.main(run.items(fleet.entries), fleet.source, fleet.total, concurrency, per_address,
+        code = asyncio.run(run.main(run.items(fleet.entries, fleet.source), fleet.source, fleet.total, concurrency, per_address,
                                     workers or default_workers(fleet.total), as_json, jsonl,
                                     show_progress=not no_progress))
     finally:
@@ -131,8 +133,9 @@ class _Scan:
         self.bad_count = 0
         self._options: dict[tuple[tuple[str, Any], ...], CheckOptions | str] = {}
         self.progress: Progress | None = None
+        self.base_dir = Path(".")  # a fleet file's relative ca_bundle paths start from its folder
 
-    def items(self, entries: Any) -> Iterator[Target | tuple[Target, CheckOptions]]:
+    def items(self, entries: Any, source: str) -> Iterator[Target | tuple[Target, CheckOptions]]:
         for entry in entries:
             if isinstance(entry, BadLine):
                 self._bad(str(entry))
@@ -143,7 +146,7 @@ class _Scan:
                 continue
             options = self._options_for(entry.overrides)
             if isinstance(options, str):
-                self._bad(f"line {entry.line}: {options}" if entry.line else options)
+                self._bad(f"{source}:{entry.line}: {options}")
                 continue
             yield entry.target, options
 
@@ -156,7 +159,7 @@ class _Scan:
                 if key == "compare":
                     kwargs["no_compare"] = not value
                 else:
-                    kwargs[_OPTION_NAMES[key]] = Path(value) if key == "ca_bundle" else value
+                    kwargs[_OPTION_NAMES[key]] = self.base_dir / value if key == "ca_bundle" else value
             try:
                 known = build_options(**kwargs)
             except OriginDoctorError as exc:
