@@ -96,15 +96,26 @@ class DnsCache:
 
 
 class AddressGates:
-    """At most `limit` targets probe one address at once (0: no limit); idle entries are dropped,
-    so a run over many addresses does not keep one semaphore per address forever."""
+    """At most `limit` probes of one address at once (0: no limit) and at most `probes` in all
+    (0: no limit). A probe takes its address slot first, so targets queued behind a busy address
+    hold no global slot. Idle address entries are dropped, so memory does not grow with addresses."""
 
-    def __init__(self, limit: int = 0) -> None:
+    def __init__(self, limit: int = 0, probes: int = 0) -> None:
         self.limit = limit
         self._gates: dict[str, tuple[asyncio.Semaphore, int]] = {}
+        self._probes = asyncio.Semaphore(probes) if probes > 0 else None
 
     @contextlib.asynccontextmanager
     async def hold(self, address: str) -> AsyncIterator[None]:
+        async with self._address(address):
+            if self._probes is None:
+                yield
+            else:
+                async with self._probes:
+                    yield
+
+    @contextlib.asynccontextmanager
+    async def _address(self, address: str) -> AsyncIterator[None]:
         if self.limit <= 0:
             yield
             return
@@ -352,14 +363,19 @@ async def _guarded(ctx: _Context, target: Target) -> TargetResult:
         return TargetResult(target, decide([bug]), (bug,), profile=ctx.options.profile.id)
 
 
+WAITING_PER_SLOT = 4
+
+
 async def check_targets(targets: Iterable[Target | tuple[Target, CheckOptions]]
                         | AsyncIterable[Target | tuple[Target, CheckOptions]], options: CheckOptions,
                         concurrency: int = 64, per_address: int = 0) -> AsyncIterator[TargetResult]:
-    """Results in completion order, with at most `concurrency` targets in flight and at most
-    `per_address` of them probing any one address (0: no limit). The target iterable is consumed
-    lazily, so a huge input is never held in memory. An item may carry its own options (a fleet
-    file's per-target overrides); pass the same object for equal options so contexts are shared."""
-    gates = AddressGates(per_address)
+    """Results in completion order, with at most `concurrency` address probes at once and at most
+    `per_address` of them on any one address (0: no limit). Up to WAITING_PER_SLOT times as many
+    targets are admitted, so targets queued behind one busy address do not hold back the others.
+    The target iterable is consumed lazily, so a huge input is never held in memory. An item may
+    carry its own options (a fleet file's per-target overrides); pass the same object for equal
+    options so contexts are shared."""
+    gates = AddressGates(per_address, max(1, concurrency))
     ctx = _Context(options, gates)
     contexts: dict[int, tuple[CheckOptions, _Context]] = {id(options): (options, ctx)}
 
@@ -371,7 +387,7 @@ async def check_targets(targets: Iterable[Target | tuple[Target, CheckOptions]]
         return known[1]
 
     results: asyncio.Queue[TargetResult | None] = asyncio.Queue(maxsize=max(1, concurrency))
-    gate = asyncio.Semaphore(max(1, concurrency))
+    gate = asyncio.Semaphore(max(1, concurrency) * WAITING_PER_SLOT)
 
     async def one(target_ctx: _Context, target: Target) -> None:
         try:

@@ -4,6 +4,8 @@ after the targets already started have finished, instead of hanging."""
 from __future__ import annotations
 
 import asyncio
+import socket
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -33,3 +35,28 @@ async def test_a_broken_source_raises_after_the_started_targets() -> None:
             async for result in check_targets(_targets_then_breaks(), _options(), concurrency=2):
                 seen.append(result.target.name)
     assert sorted(seen) == ["n0.test", "n1.test", "n2.test"]
+
+
+async def test_a_busy_address_does_not_hold_back_the_others() -> None:
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)  # never accepted: each hello waits for the whole timeout
+    slow_port = silent.getsockname()[1]
+    try:
+        profile = load_profile("cloudfront").with_overrides(connect_timeout=3.0, connect_attempts=1)
+        slow = [Target(name=f"slow{i}.test", origin=f"slow{i}.test", port=slow_port) for i in range(3)]
+        fast = [Target(name=f"fast{i}.test", origin=f"fast{i}.test", port=1) for i in range(4)]
+        resolve = {(t.origin, t.port): ("127.0.0.1",) for t in slow}
+        resolve |= {(t.origin, t.port): ("127.0.0.2",) for t in fast}  # nothing listens there: refused
+        options = CheckOptions(profile=profile, resolve=resolve, compare_profiles=False)
+        order: list[str] = []
+        started = time.monotonic()
+        async with asyncio.timeout(30):
+            async for result in check_targets([*slow, *fast], options, concurrency=2, per_address=1):
+                order.append(result.target.name)
+                if len(order) == len(fast):
+                    fast_done = time.monotonic() - started
+        assert sorted(order[: len(fast)]) == sorted(t.name for t in fast)
+        assert fast_done < 2.5  # before the first slow hello times out
+    finally:
+        silent.close()

@@ -55,9 +55,9 @@ class _RateColumn(ProgressColumn):
               help="Input format (default: from the file name; '-' reads txt unless given).")
 @probe_options
 @click.option("--concurrency", type=click.IntRange(1, 10000), default=100, show_default=True,
-              help="Targets in flight at once.")
+              help="Address probes in flight at once (targets queued behind a busy address wait without a slot).")
 @click.option("--per-address", type=click.IntRange(0, 10000), default=16, show_default=True,
-              help="Targets probing one origin address at once (0: no limit), to stay polite to shared origins.")
+              help="Probes of one origin address at once (0: no limit), to stay polite to shared origins.")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
               help="Worker processes (default: one per CPU, up to 8, for 500+ targets; else 1). "
                    "Targets are sharded by origin name; --concurrency and --per-address are split between them.")
