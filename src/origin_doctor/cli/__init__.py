@@ -41,6 +41,10 @@ def _register() -> None:
 
     cli.add_command(check.check)
     cli.add_command(explain.explain)
+    from origin_doctor.cli import audit_nginx, fix_chain
+
+    cli.add_command(fix_chain.fix_chain)
+    cli.add_command(audit_nginx.audit_nginx)
 
 
 _register()

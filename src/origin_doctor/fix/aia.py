@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import fnmatch
 import http.client
-import socket
 import ssl
 import time
 import urllib.parse
@@ -133,7 +132,7 @@ def fetch(url: str, policy: AiaPolicy = AiaPolicy()) -> AiaFetch:
         raise _Refused(f"more than {policy.max_redirects} redirects")
     except _Refused as exc:
         return AiaFetch(url, (), str(exc), tuple(hops))
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         return AiaFetch(url, (), f"timed out after {policy.timeout:g} s", tuple(hops))
     except ssl.SSLError as exc:
         return AiaFetch(url, (), f"TLS error: {exc.reason or exc}", tuple(hops))

@@ -4,6 +4,7 @@ or the chains recorded in a JSON scan report. Unreadable input is an InputError 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import warnings
 from dataclasses import dataclass
@@ -37,15 +38,11 @@ def parse_certificates(data: bytes) -> list[x509.Certificate]:
         if b"-----BEGIN" in data:
             certs: list[x509.Certificate] = []
             if b"-----BEGIN CERTIFICATE-----" in data:
-                try:
+                with contextlib.suppress(ValueError):
                     certs += x509.load_pem_x509_certificates(data)
-                except ValueError:
-                    pass
             if b"-----BEGIN PKCS7-----" in data:
-                try:
+                with contextlib.suppress(ValueError):
                     certs += pkcs7.load_pem_pkcs7_certificates(data)
-                except ValueError:
-                    pass
             return certs
         try:
             return [x509.load_der_x509_certificate(data)]
