@@ -122,20 +122,37 @@ def pem_file(path: Path, *nodes: Node) -> Path:
 
 # ---- the CA's AIA host -------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Route:
+    """One answer of the fake AIA host."""
+
+    body: bytes = b""
+    status: int = 200
+    headers: tuple[tuple[str, str], ...] = ()
+    delay: float = 0.0  # seconds before answering
+    send_length: bool = True  # False: no Content-Length, the body ends when the connection closes
+
+
 class AiaHandler(http.server.BaseHTTPRequestHandler):
-    routes: dict[str, tuple[int, dict[str, str], bytes, float]] = {}
+    routes: dict[str, Route] = {}
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        status, headers, body, delay = self.routes.get(self.path, (404, {}, b"not found", 0.0))
-        if delay:
-            time.sleep(delay)
+        route = self.routes.get(self.path, Route(b"not found", 404))
+        if route.delay:
+            time.sleep(route.delay)
         try:
-            self.send_response(status)
-            for key, value in headers.items():
+            self.send_response(route.status)
+            for key, value in route.headers:
                 self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
+            if route.send_length:
+                self.send_header("Content-Length", str(len(route.body)))
+            else:
+                self.send_header("Connection", "close")
+                self.close_connection = True
             self.end_headers()
-            self.wfile.write(body)
+            view = memoryview(route.body)
+            for start in range(0, len(view), 65536):
+                self.wfile.write(view[start:start + 65536])
         except (BrokenPipeError, ConnectionResetError):
             pass
 
@@ -144,8 +161,8 @@ class AiaHandler(http.server.BaseHTTPRequestHandler):
 
 
 @contextmanager
-def aia_server(routes: dict[str, tuple[int, dict[str, str], bytes, float]]) -> Iterator[str]:
-    """Serve `routes` (path -> status, headers, body, delay) on 127.0.0.1; yield the base URL."""
+def aia_server(routes: dict[str, Route]) -> Iterator[str]:
+    """Serve `routes` (path -> Route) on 127.0.0.1; yield the base URL. Routes may be added later."""
     handler = type("Handler", (AiaHandler,), {"routes": routes})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
@@ -250,3 +267,18 @@ class Nginx:
                 self.process.wait(timeout=5)
         if self.process is not None and self.process.stderr is not None:
             self.process.stderr.close()
+
+
+@dataclass
+class AiaLab:
+    """The fake AIA host (routes can be added while it runs), the PKI and its CA bundle."""
+
+    base: str
+    routes: dict[str, Route]
+    pki: Pki
+    ca_bundle: Path
+
+    def leaf_with_aia(self, path: str) -> Node:
+        """A fresh leaf under the lab intermediate whose AIA points at `path` on the fake host."""
+        return mint("ws.example.test", self.pki.intermediate, ca=False,
+                    names=("ws.example.test", "www.example.test"), aia=self.base + path)
