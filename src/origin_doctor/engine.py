@@ -24,6 +24,7 @@ from origin_doctor.analyze.tls import (
     ALL_SIGALGS,
     ALL_SUITES,
     NO_SNI,
+    TLS12_ANY,
     WITH_TLS13,
     Negotiation,
     check_negotiation,
@@ -119,6 +120,12 @@ def _diagnostic_offers(profile: Profile, sni: str | None) -> dict[str, HelloOffe
         ALL_GROUPS: _offer(profile, sni, groups=tuple(dict.fromkeys((*profile.groups, *EXTRA_GROUPS)))),
         ALL_SIGALGS: _offer(
             profile, sni, signature_algorithms=tuple(dict.fromkeys((*profile.signature_algorithms, *EXTRA_SIGALGS)))
+        ),
+        TLS12_ANY: _offer(
+            profile, sni,
+            cipher_suites=tuple(dict.fromkeys((*profile.cipher_suites, *EXTRA_SUITES))),
+            groups=tuple(dict.fromkeys((*profile.groups, *EXTRA_GROUPS))),
+            signature_algorithms=tuple(dict.fromkeys((*profile.signature_algorithms, *EXTRA_SIGALGS))),
         ),
     }
     if sni:

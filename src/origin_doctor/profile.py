@@ -171,10 +171,17 @@ def permissive_context() -> ssl.SSLContext:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
-    ctx.minimum_version = ssl.TLSVersion.TLSv1
-    ctx.maximum_version = ssl.TLSVersion.TLSv1_3
+    _set_versions(ctx, ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_3)
     ctx.set_ciphers("ALL:@SECLEVEL=0")
     return ctx
+
+
+def _set_versions(ctx: ssl.SSLContext, lowest: ssl.TLSVersion, highest: ssl.TLSVersion) -> None:
+    with warnings.catch_warnings():
+        # Python deprecates TLS 1.0/1.1, but CloudFront still offers them to origins.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version = lowest
+        ctx.maximum_version = highest
 
 
 def profile_context(profile: Profile) -> ssl.SSLContext:
@@ -186,8 +193,7 @@ def profile_context(profile: Profile) -> ssl.SSLContext:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
-    ctx.minimum_version = _SSL_VERSION[versions[0]]
-    ctx.maximum_version = _SSL_VERSION[versions[-1]]
+    _set_versions(ctx, _SSL_VERSION[versions[0]], _SSL_VERSION[versions[-1]])
     suites = [s for s in profile.tls12_suites if s not in OPENSSL_MISSING]
     ctx.set_ciphers(":".join(suites) + ":@SECLEVEL=0")
     return ctx

@@ -18,7 +18,8 @@ class Verdict:
 
     @property
     def failed(self) -> bool:
-        return self.outcome != "ok"
+        """A failure even when the viewer still gets an answer below 500 (a rejected upgrade)."""
+        return self.primary is not None
 
 
 def root_cause(findings: Iterable[Finding]) -> Finding | None:
@@ -37,7 +38,10 @@ def decide(findings: Iterable[Finding]) -> Verdict:
         return Verdict("ok", None, None, None)
     row = CATALOGUE[primary.code]
     if row.cdn_answer == "origin":
+        # REPORT.md: the outcome is "ok" whenever the origin answers below 500.
         status = primary.evidence.get("status")
+        if isinstance(status, int) and status < 500:
+            return Verdict("ok", None, primary, row.cause)
         return Verdict(str(status) if status is not None else "502", "origin", primary, row.cause)
     if row.cdn_answer in ("502", "504"):
         return Verdict(row.cdn_answer, "cdn", primary, row.cause)
@@ -50,6 +54,9 @@ def headline(verdict: Verdict, cdn: str = "CloudFront") -> str:
         return f"{cdn} would serve this origin."
     meaning = CATALOGUE[verdict.primary.code].meaning
     cause = f" (AWS cause {verdict.cause})" if verdict.cause else ""
+    if verdict.outcome == "ok":
+        status = verdict.primary.evidence.get("status")
+        return f"{cdn} would pass the origin's {status} to the viewer: {meaning}."
     if verdict.generated_by == "origin":
         return f"{cdn} would pass through the origin's {verdict.outcome}: {meaning}{cause}."
     return f"{cdn} would answer {verdict.outcome}: {meaning}{cause}."

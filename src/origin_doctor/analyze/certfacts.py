@@ -15,7 +15,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID, NameOID
 
@@ -72,7 +72,28 @@ def issued_by(child: x509.Certificate, parent: x509.Certificate) -> bool:
         return False
     try:
         child.verify_directly_issued_by(parent)
-    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
+    except ValueError:
+        # cryptography refuses legacy signature hashes (SHA-1) here; old origins still send them,
+        # and OpenSSL-style clients still chain them, so check the signature by hand.
+        return _legacy_signature_ok(child, parent)
+    except (TypeError, InvalidSignature, UnsupportedAlgorithm):
+        return False
+    return True
+
+
+def _legacy_signature_ok(child: x509.Certificate, parent: x509.Certificate) -> bool:
+    try:
+        algorithm = child.signature_hash_algorithm
+        key = parent.public_key()
+        if algorithm is None:
+            return False
+        if isinstance(key, rsa.RSAPublicKey):
+            key.verify(child.signature, child.tbs_certificate_bytes, padding.PKCS1v15(), algorithm)
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(child.signature, child.tbs_certificate_bytes, ec.ECDSA(algorithm))
+        else:
+            return False
+    except (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError):
         return False
     return True
 

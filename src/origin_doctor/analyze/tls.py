@@ -18,6 +18,7 @@ ALL_SUITES = "all_suites"  # the profile's versions, every known TLS<=1.2 suite
 ALL_GROUPS = "all_groups"  # the profile plus P-521 and X448
 ALL_SIGALGS = "all_sigalgs"  # the profile plus RSA-PSS and EdDSA schemes
 NO_SNI = "no_sni"  # the profile's hello without a server name
+TLS12_ANY = "tls12_any"  # the profile's versions with every known suite, group and signature scheme
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,13 +84,15 @@ def _explain_failure(neg: Negotiation, subject: str, profile: Profile, sni: str 
             fix=f"Add a server block / listener certificate for '{sni}' on the origin, or make it the default.",
             **evidence)
     with13 = diag.get(WITH_TLS13)
-    if _accepted(with13) and with13 is not None and with13.version == "TLSv1.3" and not profile.offers_tls13:
-        return finding(
-            "tls.protocol_mismatch", subject,
-            f"The origin speaks only TLS 1.3; CloudFront offers {offered} to origins ({alert}).",
-            fix="Allow TLS 1.2 on the origin (nginx: 'ssl_protocols TLSv1.2 TLSv1.3;').",
-            origin_versions="TLSv1.3", **evidence)
-    if hello.alert == "protocol_version":
+    only13 = (_accepted(with13) and with13 is not None and with13.version == "TLSv1.3"
+              and not profile.offers_tls13 and not _accepted(diag.get(TLS12_ANY)))
+    if hello.alert == "protocol_version" or only13:
+        if only13:
+            return finding(
+                "tls.protocol_mismatch", subject,
+                f"The origin speaks only TLS 1.3; CloudFront offers {offered} to origins ({alert}).",
+                fix="Allow TLS 1.2 on the origin (nginx: 'ssl_protocols TLSv1.2 TLSv1.3;').",
+                origin_versions="TLSv1.3", **evidence)
         return finding(
             "tls.protocol_mismatch", subject,
             f"The origin accepts none of the TLS versions CloudFront offers ({offered}).",
@@ -119,6 +122,13 @@ def _explain_failure(neg: Negotiation, subject: str, profile: Profile, sni: str 
             "origin list lacks (whether CloudFront really fails here is not documented).",
             fix="Allow RSA PKCS#1 v1.5 or ECDSA signatures on the origin (remove a SignatureAlgorithms restriction).",
             origin_signature_algorithm=sigalgs.signature_algorithm, **evidence)
+    wide = diag.get(TLS12_ANY)
+    if _accepted(wide) and wide is not None:
+        return finding(
+            "tls.no_shared_cipher", subject,
+            f"The origin needs a combination of suite, curve and signature scheme outside the profile "
+            f"(given everything it picks {wide.cipher}, {wide.group or '-'}, {wide.signature_algorithm or '-'}).",
+            origin_cipher=wide.cipher, origin_group=wide.group, **evidence)
     return finding(
         "tls.handshake_failed", subject,
         f"The origin ends the handshake with CloudFront's ClientHello ({alert}), and no wider offer succeeded.",

@@ -37,10 +37,12 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from origin_doctor.cli import check, explain
+    from origin_doctor.cli import check, demo, edge_function, explain
 
     cli.add_command(check.check)
+    cli.add_command(demo.demo)
     cli.add_command(explain.explain)
+    cli.add_command(edge_function.edge_function)
     from origin_doctor.cli import audit_nginx, fix_chain
 
     cli.add_command(fix_chain.fix_chain)

@@ -45,4 +45,4 @@ def check(target: str, origin: str | None, host_header: str | None, websocket: s
         sys.stdout.write(dumps(doc) + "\n")
     else:
         Console(soft_wrap=False).print(render_result(result, verbose=verbose))
-    sys.exit(0 if result.outcome == "ok" else 1)
+    sys.exit(1 if result.verdict.failed else 0)

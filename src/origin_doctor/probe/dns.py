@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import dns.asyncresolver
 import dns.exception
+import dns.nameserver
 import dns.rdatatype
 import dns.resolver
 
@@ -35,8 +36,8 @@ def ip_literal(name: str) -> str | None:
 def make_resolver(nameservers: tuple[tuple[str, int], ...], timeout: float) -> dns.asyncresolver.Resolver:
     if nameservers:
         resolver = dns.asyncresolver.Resolver(configure=False)
-        resolver.nameservers = [host for host, _ in nameservers]
-        resolver.port = nameservers[0][1]
+        # dnspython binds the port when the list is assigned, so each server keeps its own.
+        resolver.nameservers = [dns.nameserver.Do53Nameserver(host, port) for host, port in nameservers]
     else:
         try:
             resolver = dns.asyncresolver.Resolver()

@@ -173,15 +173,17 @@ class HelloReader:
         return self.result("not_tls", f"peer answered with non-TLS bytes{hint}: {first[:16]!r}")
 
     def _on_alert(self, payload: bytes) -> HelloResult | None:
-        if len(payload) < 2:
-            raise DecodeError("alert record shorter than 2 bytes")
-        level, description = payload[0], payload[1]
-        name = name_or_hex(ALERT_NAMES, description).lower()
-        if level == 1 and description != 0:
-            self._warning = (level, name)  # e.g. unrecognized_name: a warning, the handshake goes on
-            return None
-        severity = "fatal" if level == 2 else f"level-{level}"
-        return self.result("alert", f"{severity} alert {name}", alert=(level, name))
+        if len(payload) < 2 or len(payload) % 2:
+            raise DecodeError(f"alert record of {len(payload)} bytes")
+        for at in range(0, len(payload), 2):  # a record may carry several alerts
+            level, description = payload[at], payload[at + 1]
+            name = name_or_hex(ALERT_NAMES, description).lower()
+            if level == 1 and description != 0:
+                self._warning = (level, name)  # e.g. unrecognized_name: a warning, the handshake goes on
+                continue
+            severity = "fatal" if level == 2 else f"level-{level}"
+            return self.result("alert", f"{severity} alert {name}", alert=(level, name))
+        return None
 
     def _drain_handshake(self) -> HelloResult | None:
         buf = self._handshake

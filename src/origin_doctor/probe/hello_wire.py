@@ -50,7 +50,9 @@ class HelloOffer:
 @dataclass(frozen=True, slots=True)
 class HelloResult:
     """What the server answered to the hello. `kind` is one of accepted, alert, not_tls, closed,
-    timeout, refused, error; the other fields hold whatever was seen before the answer ended."""
+    timeout, refused, error; the other fields hold whatever was seen before the answer ended.
+    An alert on an accepted result is a warning the server sent and then went on (e.g.
+    unrecognized_name); `elapsed_ms` is filled in by negotiate(), 0.0 from the reader alone."""
 
     kind: str
     version: str | None = None
