@@ -1,6 +1,6 @@
-"""Test support for fix-chain and audit-nginx: a pinned-time private PKI whose leaves carry an
-AIA URL, a loopback HTTP server that plays the CA's AIA host (good and hostile answers), and a
-small nginx runner. Everything binds 127.0.0.1 on free ports.
+"""Test support for fix-chain and audit-nginx: the lab PKI with leaves that carry an AIA URL,
+a loopback HTTP server that plays the CA's AIA host (good and hostile answers), and a reload for
+the lab's nginx. Everything binds 127.0.0.1 on free ports.
 """
 
 from __future__ import annotations
@@ -8,22 +8,24 @@ from __future__ import annotations
 import datetime as dt
 import http.server
 import os
-import shutil
 import signal
 import socket
-import subprocess
+import ssl
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
-from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
+
+from origin_doctor.lab import pki as lab_pki
+from origin_doctor.lab.nginx import NginxServer, ServerBlock
+from origin_doctor.lab.pki import Issued, KeyKind, LabPki, PrivateKey, issue_leaf, self_signed_leaf
+from origin_doctor.probe.tls import peer_chain
 
 NOW = dt.datetime(2026, 11, 29, 10, 0, tzinfo=dt.UTC)
 AT = "2026-11-29T10:00:00Z"
@@ -32,8 +34,14 @@ DAY = dt.timedelta(days=1)
 
 @dataclass(frozen=True)
 class Node:
+    """A lab certificate with its key, and the byte forms the tests serve and write."""
+
     cert: x509.Certificate
-    key: ec.EllipticCurvePrivateKey
+    key: PrivateKey
+
+    @classmethod
+    def of(cls, issued: Issued) -> Node:
+        return cls(issued.cert, issued.key)
 
     @property
     def pem(self) -> bytes:
@@ -49,70 +57,57 @@ class Node:
                                       serialization.NoEncryption())
 
 
-def _name(cn: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Fix Chain Lab"),
-                      x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-
-
-def mint(cn: str, issuer: Node | None, *, ca: bool, names: tuple[str, ...] = (), aia: str | None = None,
-         not_before: dt.datetime = NOW - 30 * DAY, not_after: dt.datetime = NOW + 300 * DAY) -> Node:
-    key = ec.generate_private_key(ec.SECP256R1())
-    signer_key = issuer.key if issuer else key
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(_name(cn))
-        .issuer_name(issuer.cert.subject if issuer else _name(cn))
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-    )
-    if issuer is not None:
-        builder = builder.add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False)
-    if ca:
-        builder = builder.add_extension(
-            x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
-                          data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-                          encipher_only=False, decipher_only=False), critical=True)
-    else:
-        builder = builder.add_extension(
-            x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
-        builder = builder.add_extension(
-            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-    if aia is not None:
-        builder = builder.add_extension(x509.AuthorityInformationAccess([
-            x509.AccessDescription(AuthorityInformationAccessOID.CA_ISSUERS, x509.UniformResourceIdentifier(aia))
-        ]), critical=False)
-    return Node(builder.sign(signer_key, hashes.SHA256()), key)
+NAMES = ("ws.example.test", "www.example.test")
 
 
 @dataclass(frozen=True)
 class Pki:
-    root: Node
-    intermediate: Node
-    leaf: Node  # ws.example.test, www.example.test; AIA -> aia_url
-    other_root: Node
-    other_leaf: Node  # issued by other_intermediate under other_root (untrusted)
-    other_intermediate: Node
+    """The lab PKI (origin_doctor.lab.pki) seen from fix-chain: one leaf under the lab's R3 with an
+    AIA URL, and a leaf under the lab's unknown root."""
+
+    lab: LabPki
+    leaf: Node  # ws.example.test + www.example.test, AIA -> the fake CA host
+    other_leaf: Node  # under the unknown root, with a different key
+
+    @property
+    def root(self) -> Node:
+        return Node.of(self.lab.root)
+
+    @property
+    def intermediate(self) -> Node:
+        return Node.of(self.lab.intermediate)
+
+    @property
+    def other_root(self) -> Node:
+        return Node.of(self.lab.unknown_root)
+
+    @property
+    def other_intermediate(self) -> Node:
+        return Node.of(self.lab.unknown_intermediate)
+
+    @property
+    def expired_intermediate(self) -> Node:
+        return Node.of(self.lab.expired_intermediate)
+
+    def issue(self, issuer: Issued, aia: str | None = None, names: tuple[str, ...] = NAMES,
+              key: KeyKind = "rsa2048") -> Node:
+        return Node.of(issue_leaf(issuer, names, not_before=NOW - 30 * DAY, not_after=NOW + 300 * DAY,
+                                  aia_url=aia, key=key))
+
+    def self_signed(self, names: tuple[str, ...] = NAMES) -> Node:
+        return Node.of(self_signed_leaf(names, not_before=NOW - 30 * DAY, not_after=NOW + 300 * DAY))
 
     def write_bundle(self, folder: Path) -> Path:
-        path = folder / "ca-bundle.pem"
-        path.write_bytes(self.root.pem)
-        return path
+        return self.lab.write_ca_bundle(folder / "ca-bundle.pem")
 
 
-def mint_pki(aia_url: str | None = None, names: tuple[str, ...] = ("ws.example.test", "www.example.test")) -> Pki:
-    root = mint("Fix Lab Root", None, ca=True, not_before=NOW - 900 * DAY, not_after=NOW + 3000 * DAY)
-    intermediate = mint("Fix Lab Intermediate", root, ca=True, not_before=NOW - 400 * DAY,
-                        not_after=NOW + 1000 * DAY)
-    leaf = mint(names[0], intermediate, ca=False, names=names, aia=aia_url)
-    other_root = mint("Unknown Root", None, ca=True)
-    other_intermediate = mint("Unknown Intermediate", other_root, ca=True)
-    other_leaf = mint(names[0], other_intermediate, ca=False, names=names)
-    return Pki(root, intermediate, leaf, other_root, other_intermediate, other_leaf)
+def mint_pki(aia_url: str | None = None) -> Pki:
+    lab = lab_pki.mint_pki(NOW)
+    leaf = Node.of(issue_leaf(lab.intermediate, NAMES, not_before=NOW - 30 * DAY, not_after=NOW + 300 * DAY,
+                              aia_url=aia_url))
+    other = Node.of(issue_leaf(lab.unknown_intermediate, NAMES, not_before=NOW - 30 * DAY,
+                               not_after=NOW + 300 * DAY, key="ec256"))
+    return Pki(lab, leaf, other)
 
 
 def pem_file(path: Path, *nodes: Node) -> Path:
@@ -188,85 +183,38 @@ def p7(*nodes: Node) -> bytes:
 
 # ---- nginx -------------------------------------------------------------------------------------
 
-NGINX_MAIN = """daemon off;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log info;
-events {{ worker_connections 64; }}
-http {{
-  access_log off;
-  client_body_temp_path {prefix}/tmp; proxy_temp_path {prefix}/tmp; fastcgi_temp_path {prefix}/tmp;
-  uwsgi_temp_path {prefix}/tmp; scgi_temp_path {prefix}/tmp;
-  server {{
-    listen 127.0.0.1:{port} ssl;
-    server_name {name};
-    ssl_certificate {cert};
-    ssl_certificate_key {key};
-    location / {{ return 200 "ok\\n"; }}
-  }}
-}}
-"""
+def lab_nginx(prefix: Path, port: int, cert: Path, key: Path) -> NginxServer:
+    """The lab's nginx with a master process, so that it can be reloaded like a production one."""
+    block = ServerBlock(port=port, server_name=NAMES[0], certificate=cert, certificate_key=key)
+    return NginxServer(prefix, [block], master_process=True)
 
 
-class Nginx:
-    """nginx -p PREFIX in the foreground, one TLS server block; reload() re-reads the config."""
+def served_chain_length(port: int, name: str) -> int:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as raw, \
+            context.wrap_socket(raw, server_hostname=name) as tls:
+        return len(peer_chain(tls))
 
-    def __init__(self, prefix: Path, name: str, cert: Path, key: Path) -> None:
-        if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
-            raise RuntimeError("nginx is not installed (scripts/debian-packages.txt: nginx-light)")
-        self.binary = shutil.which("nginx") or "/usr/sbin/nginx"
-        self.prefix, self.name, self.port = prefix, name, free_port()
-        (prefix / "tmp").mkdir(parents=True, exist_ok=True)
-        self.conf = prefix / "nginx.conf"
-        self.write(cert, key)
-        self.process: subprocess.Popen[bytes] | None = None
 
-    def write(self, cert: Path, key: Path) -> None:
-        self.conf.write_text(NGINX_MAIN.format(prefix=self.prefix, port=self.port, name=self.name,
-                                               cert=cert, key=key))
-
-    def start(self) -> None:
-        self.process = subprocess.Popen([self.binary, "-p", str(self.prefix), "-c", str(self.conf)],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        self._wait_listening()
-
-    def _wait_listening(self) -> None:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise RuntimeError(f"nginx exited: {self.process.stderr.read().decode() if self.process.stderr else ''}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("nginx did not listen within 10 s")
-
-    def reload(self) -> None:
-        """SIGHUP, as `nginx -s reload` sends; wait until the new workers are up."""
-        assert self.process is not None
-        log = self.prefix / "error.log"
-        before = log.read_text() if log.exists() else ""
-        os.kill(self.process.pid, signal.SIGHUP)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            text = log.read_text() if log.exists() else ""
-            if "reconfiguring" in text[len(before):] and "start worker process" in text[len(before):]:
-                time.sleep(0.2)  # the old workers finish their graceful shutdown
+def reload_nginx(server: NginxServer, cert: Path, key: Path, expect_chain: int) -> None:
+    """Point the server block at new files and SIGHUP the master (what `nginx -s reload` does);
+    wait, bounded, until new connections get the new chain."""
+    server.servers = [replace(block, certificate=cert, certificate_key=key) for block in server.servers]
+    server.check()
+    assert server.pid is not None
+    os.kill(server.pid, signal.SIGHUP)
+    port = server.servers[0].port
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if served_chain_length(port, NAMES[0]) == expect_chain:
                 return
-            time.sleep(0.05)
-        raise RuntimeError("nginx did not reload within 10 s")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-        if self.process is not None and self.process.stderr is not None:
-            self.process.stderr.close()
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"nginx did not serve a {expect_chain}-certificate chain within 10 s of the reload")
 
 
 @dataclass
@@ -280,5 +228,4 @@ class AiaLab:
 
     def leaf_with_aia(self, path: str) -> Node:
         """A fresh leaf under the lab intermediate whose AIA points at `path` on the fake host."""
-        return mint("ws.example.test", self.pki.intermediate, ca=False,
-                    names=("ws.example.test", "www.example.test"), aia=self.base + path)
+        return self.pki.issue(self.pki.lab.intermediate, aia=self.base + path)

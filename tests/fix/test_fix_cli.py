@@ -29,7 +29,7 @@ def test_nginx_bundle_from_a_leaf_file_via_aia(aia_lab: AiaLab, tmp_path: Path) 
     assert code == 0, stdout
     written = x509.load_pem_x509_certificates(out.read_bytes())
     assert written == [aia_lab.pki.leaf.cert, aia_lab.pki.intermediate.cert]
-    assert "added:     'Fix Lab Intermediate' from aia http://127.0.0.1:" in stdout
+    assert "added:     'Origin Doctor Lab CA R3' from aia http://127.0.0.1:" in stdout
     assert "verified:" in stdout and str(out) in stdout
 
 
@@ -39,7 +39,7 @@ def test_wrong_order_and_root_in_one_file_are_reported(aia_lab: AiaLab, tmp_path
     out = tmp_path / "fixed.pem"
     code, stdout, _ = _run("--cert", str(given), "--out", str(out), "--no-fetch", *_common(aia_lab))
     assert code == 0, stdout
-    assert "dropped:   'Fix Lab Root': a root" in stdout and "reordered:" in stdout
+    assert "dropped:   'Origin Doctor Lab Root CA': a root" in stdout and "reordered:" in stdout
     assert x509.load_pem_x509_certificates(out.read_bytes()) == [pki.leaf.cert, pki.intermediate.cert]
 
 
@@ -94,7 +94,7 @@ def test_unknown_root_refuses_with_exit_1_and_writes_nothing(aia_lab: AiaLab, tm
     out = tmp_path / "out.pem"
     code, stdout, _ = _run("--cert", str(given), "--out", str(out), *_common(aia_lab))
     assert code == 1 and not out.exists()
-    assert "NO BUNDLE" in stdout and "Unknown Root" in stdout and "cannot add a root" in stdout
+    assert "NO BUNDLE" in stdout and "Unknown Root CA" in stdout and "cannot add a root" in stdout
 
 
 def test_from_report_supplies_what_another_host_sent(aia_lab: AiaLab, tmp_path: Path) -> None:

@@ -10,26 +10,23 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fix_support import AT, AiaLab, Nginx, Route, free_port, p7, pem_file
+from fix_support import AT, AiaLab, Route, free_port, lab_nginx, p7, pem_file, reload_nginx
 
 from origin_doctor.cli import cli
+from origin_doctor.lab.nginx import NginxServer
 
 NAME = "ws.example.test"
 
 
 @pytest.fixture
-def leaf_only_nginx(aia_lab: AiaLab, tmp_path: Path) -> Iterator[tuple[Nginx, Path]]:
+def leaf_only_nginx(aia_lab: AiaLab, tmp_path: Path) -> Iterator[tuple[NginxServer, Path]]:
     aia_lab.routes["/ca/intermediate.p7c"] = Route(p7(aia_lab.pki.intermediate))
     leaf = aia_lab.leaf_with_aia("/ca/intermediate.p7c")
     cert = pem_file(tmp_path / "ws.crt", leaf)
     key = tmp_path / "ws.key"
     key.write_bytes(leaf.key_pem)
-    server = Nginx(tmp_path / "nginx", NAME, cert, key)
-    server.start()
-    try:
+    with lab_nginx(tmp_path / "nginx", free_port(), cert, key) as server:
         yield server, key
-    finally:
-        server.stop()
 
 
 def _cli(*args: str) -> tuple[int, str]:
@@ -50,22 +47,22 @@ def _check(lab: AiaLab, port: int) -> dict[str, object]:
     return dict(result)
 
 
-def test_leaf_only_origin_is_fixed_by_the_bundle(aia_lab: AiaLab, leaf_only_nginx: tuple[Nginx, Path],
+def test_leaf_only_origin_is_fixed_by_the_bundle(aia_lab: AiaLab, leaf_only_nginx: tuple[NginxServer, Path],
                                                   tmp_path: Path) -> None:
     server, key = leaf_only_nginx
-    before = _check(aia_lab, server.port)
+    port = server.ports[0][1]
+    before = _check(aia_lab, port)
     assert before["outcome"] == "502" and before["primary"] == "cert.chain_incomplete"
 
     bundle = tmp_path / "ws-fullchain.pem"
-    code, output = _cli("fix-chain", f"{NAME}:{server.port}", "--key", str(key), "--out", str(bundle),
-                        *_probe_args(aia_lab, server.port))
+    code, output = _cli("fix-chain", f"{NAME}:{port}", "--key", str(key), "--out", str(bundle),
+                        *_probe_args(aia_lab, port))
     assert code == 0, output
     assert "given:     1 certificate(s): ws.example.test" in output
-    assert f"added:     'Fix Lab Intermediate' from aia {aia_lab.base}/ca/intermediate.p7c" in output
+    assert f"added:     'Origin Doctor Lab CA R3' from aia {aia_lab.base}/ca/intermediate.p7c" in output
 
-    server.write(bundle, key)
-    server.reload()
-    after = _check(aia_lab, server.port)
+    reload_nginx(server, bundle, key, expect_chain=2)
+    after = _check(aia_lab, port)
     assert after["outcome"] == "ok" and after["primary"] is None, after["findings"]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fix_support import DAY, NOW, AiaLab, Node, Route, mint
+from fix_support import NOW, AiaLab, Node, Route
 
 from origin_doctor.analyze.certfacts import AnchorIndex
 from origin_doctor.fix.aia import AiaPolicy
@@ -70,40 +70,33 @@ def test_unknown_root_is_refused_with_the_reason(aia_lab: AiaLab) -> None:
     pki = aia_lab.pki
     plan = _plan(aia_lab, [pki.other_leaf, pki.other_intermediate, pki.other_root])
     assert not plan.ok
-    assert "Unknown Root" in plan.problems[0] and "cannot add a root" in plan.problems[0]
+    assert "Unknown Root CA" in plan.problems[0] and "cannot add a root" in plan.problems[0]
     # Without the root at hand, the same verdict, worded for an issuer nobody supplied.
     plan = _plan(aia_lab, [pki.other_leaf, pki.other_intermediate])
     assert not plan.ok and "no bundle can change that" in plan.problems[0]
 
 
 def test_self_signed_leaf_is_refused(aia_lab: AiaLab) -> None:
-    lonely = mint(NAME, None, ca=False, names=(NAME,))
-    plan = _plan(aia_lab, [lonely])
+    plan = _plan(aia_lab, [aia_lab.pki.self_signed()])
     assert not plan.ok and "self-signed" in plan.problems[0] and "cannot make a self-signed leaf trusted" in plan.problems[0]
 
 
 def test_expired_intermediate_is_refused_unless_a_current_one_exists(aia_lab: AiaLab) -> None:
     pki = aia_lab.pki
-    old = Node(_reissue(pki.intermediate, pki.root, expired=True), pki.intermediate.key)
-    plan = _plan(aia_lab, [pki.leaf, old], fetch=False)
+    leaf = pki.issue(pki.lab.expired_intermediate)
+    plan = _plan(aia_lab, [leaf, pki.expired_intermediate], fetch=False)
     assert not plan.ok and any("expired" in p and "cannot renew" in p for p in plan.problems)
-    twin = _plan(aia_lab, [pki.leaf, old], [pki.intermediate], fetch=False)
-    assert twin.ok and twin.bundle[1] == pki.intermediate.cert
-    assert [d.reason for d in twin.dropped] == ["unrelated"]
+    assert "Origin Doctor Lab CA Expired" in plan.problems[0]
+    twin = _plan(aia_lab, [pki.leaf, pki.intermediate], fetch=False)
+    assert twin.ok
 
 
-def _reissue(intermediate: Node, root: Node, *, expired: bool):  # type: ignore[no-untyped-def]
-    """The same intermediate (subject and key), re-signed with other dates."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-
-    cert = intermediate.cert
-    builder = (x509.CertificateBuilder().subject_name(cert.subject).issuer_name(root.cert.subject)
-               .public_key(intermediate.key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(NOW - 800 * DAY).not_valid_after(NOW - 10 * DAY if expired else NOW + 10 * DAY))
-    for ext in cert.extensions:
-        builder = builder.add_extension(ext.value, ext.critical)
-    return builder.sign(root.key, hashes.SHA256())
+def test_two_intermediates_sent_backwards_are_reordered(aia_lab: AiaLab) -> None:
+    pki = aia_lab.pki
+    leaf = pki.issue(pki.lab.level2)
+    level1, level2 = Node.of(pki.lab.level1), Node.of(pki.lab.level2)
+    plan = _plan(aia_lab, [leaf, level1, level2], fetch=False)
+    assert plan.ok and plan.reordered and plan.bundle == (leaf.cert, level2.cert, level1.cert)
 
 
 def test_name_not_on_the_leaf_is_refused(aia_lab: AiaLab) -> None:
