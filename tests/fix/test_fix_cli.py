@@ -84,7 +84,7 @@ def test_key_mismatch_is_detected_and_nothing_written(aia_lab: AiaLab, tmp_path:
     wrong.write_bytes(aia_lab.pki.other_leaf.key_pem)
     out = tmp_path / "out.pem"
     code, stdout, _ = _run("--cert", str(leaf), "--key", str(wrong), "--out", str(out), *_common(aia_lab))
-    assert code == 1 and "key mismatch" in stdout and not out.exists()
+    assert code == 1 and "Key mismatch" in stdout and "NO BUNDLE" in stdout and not out.exists()
     assert "PRIVATE KEY" not in stdout
 
 

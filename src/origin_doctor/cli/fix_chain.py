@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import sys
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from cryptography import x509
@@ -19,7 +20,7 @@ from origin_doctor.errors import InputError, UsageError
 from origin_doctor.fix.aia import AiaPolicy
 from origin_doctor.fix.path import pick_leaf
 from origin_doctor.fix.plan import ChainPlan, FetchSettings, plan_chain
-from origin_doctor.fix.render import plan_document, plan_lines, written_lines
+from origin_doctor.fix.render import SCHEMA, plan_document, plan_lines, written_lines
 from origin_doctor.fix.sources import (
     Candidate,
     PrivateKey,
@@ -76,15 +77,25 @@ def _default_name(leaf: x509.Certificate) -> str:
     return names[0]
 
 
-def _check_key(key_path: Path | None, leaf: x509.Certificate) -> PrivateKey | None:
+def _check_key(key_path: Path | None, leaf: x509.Certificate) -> tuple[PrivateKey | None, str | None]:
+    """The key, and why it cannot be used with this leaf (None when it matches)."""
     if key_path is None:
-        return None
+        return None, None
     key = load_private_key(key_path)
-    if not key_matches(key, leaf):
-        click.echo(f"key mismatch: {key_path} is not the private key of the leaf '{name_of(leaf)}' "
-                   "(their public keys differ); nginx would refuse to load the pair. No bundle written.")
-        sys.exit(1)
-    return key
+    if key_matches(key, leaf):
+        return key, None
+    return None, (f"Key mismatch: {key_path} is not the private key of the leaf '{name_of(leaf)}' (their public "
+                  "keys differ); nginx would refuse to load the pair. Use the key the leaf was issued for.")
+
+
+def _refuse(message: str, as_json: bool, profile: str) -> NoReturn:
+    """No chain to work on: one line (or one JSON document), exit 1."""
+    if as_json:
+        sys.stdout.write(dumps({"schema": SCHEMA, "profile": profile, "ok": False, "problems": [message],
+                                "bundle": [], "written": []}) + "\n")
+    else:
+        click.echo(f"fix-chain: {message} No bundle written.")
+    sys.exit(1)
 
 
 @click.command("fix-chain")
@@ -131,17 +142,15 @@ def fix_chain(target: str | None, cert_path: Path | None, key_path: Path | None,
         raise UsageError("--format haproxy writes the chain and the key in one file: give --key KEY")
     options = build_options(**probe)
     now = options.now or dt.datetime.now(dt.UTC)
-    extra: list[Candidate] = []
-    sources: list[str] = []
+    # Every file first, so that bad input is exit 2 before any network traffic.
+    extra, extra_sources = _extra_sources(intermediates, report)
     if target is not None:
         try:
             name, given, others, described = _from_origin(target, origin, host_header, options)
         except _NoChain as exc:
-            click.echo(f"fix-chain: {exc}. No bundle written.")
-            sys.exit(1)
+            _refuse(f"{exc}.", as_json, options.profile.id)
         leaf = given[0]
-        extra += others
-        sources.append(described)
+        extra = others + extra
     else:
         assert cert_path is not None
         certs = load_certificate_file(cert_path)
@@ -149,20 +158,15 @@ def fix_chain(target: str | None, cert_path: Path | None, key_path: Path | None,
         chosen = pick_leaf(certs)
         leaf = next(c for c in given if c.cert is chosen)
         name = name or _default_name(chosen)
-        sources.append(str(cert_path))
-    for path in intermediates:
-        if not path.exists():
-            raise InputError(f"{path}: no such file or folder (--intermediates)")
-        extra += load_intermediates(path)
-        sources.append(str(path))
-    for path in report:
-        extra += load_report_chains(path)
-        sources.append(f"the report {path}")
-    key = _check_key(key_path, leaf.cert)
+        described = str(cert_path)
+    sources = [described, *extra_sources]
+    key, key_problem = _check_key(key_path, leaf.cert)
     fetching = FetchSettings(enabled=not no_fetch, policy=AiaPolicy(allowed_hosts=aia_allow, timeout=aia_timeout))
     anchors = AnchorIndex(trust_anchors(options.profile))
     plan = plan_chain(given, leaf, extra, anchors, now, name, warn_days=options.warn_days,
                       order_fatal=options.profile.chain_order_fatal, fetching=fetching, sources=sources)
+    if key_problem is not None:
+        plan = replace(plan, problems=(key_problem, *plan.problems))
     written = _write(plan, form, out, key, key_path) if plan.ok else None
     if as_json:
         sys.stdout.write(dumps(plan_document(plan, options.profile.id, now, written)) + "\n")
@@ -171,6 +175,20 @@ def fix_chain(target: str | None, cert_path: Path | None, key_path: Path | None,
         lines += written_lines(written, form) if written else ["  wrote:     nothing"]
         click.echo("\n".join(lines))
     sys.exit(0 if plan.ok else 1)
+
+
+def _extra_sources(intermediates: tuple[Path, ...], reports: tuple[Path, ...]) -> tuple[list[Candidate], list[str]]:
+    extra: list[Candidate] = []
+    sources: list[str] = []
+    for path in intermediates:
+        if not path.exists():
+            raise InputError(f"{path}: no such file or folder (--intermediates)")
+        extra += load_intermediates(path)
+        sources.append(str(path))
+    for path in reports:
+        extra += load_report_chains(path)
+        sources.append(f"the report {path}")
+    return extra, sources
 
 
 def _write(plan: ChainPlan, form: str, out: Path | None, key: PrivateKey | None, key_path: Path | None) -> Written:

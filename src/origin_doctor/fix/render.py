@@ -33,7 +33,7 @@ def plan_lines(plan: ChainPlan, profile: str, now: dt.datetime) -> list[str]:
         state = f"{len(attempt.certs)} certificate(s)" if attempt.ok else f"failed: {attempt.error}"
         lines.append(f"  AIA:       {attempt.url}: {state}")
     if not plan.ok:
-        lines.append("  result:    NO BUNDLE: no chain from this leaf can pass the CDN's check.")
+        lines.append("  result:    NO BUNDLE written: no bundle of these certificates would pass.")
         lines += [f"  why:       {problem}" for problem in plan.problems]
         return lines
     path = " > ".join(name_of(c) for c in plan.bundle)
