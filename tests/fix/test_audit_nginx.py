@@ -212,3 +212,31 @@ def test_missing_include_and_missing_config_are_exit_2(aia_lab: AiaLab, tmp_path
 
 def test_node_wrapper_is_the_lab_certificate(aia_lab: AiaLab) -> None:
     assert Node.of(aia_lab.pki.lab.root).cert == aia_lab.pki.root.cert
+
+
+def test_intermediates_out_of_order_are_a_warning_with_the_fix_command(aia_lab: AiaLab, tmp_path: Path) -> None:
+    pki = aia_lab.pki
+    config = _tree(tmp_path, aia_lab)
+    leaf = pki.issue(pki.lab.level2)
+    pem_file(tmp_path / "certs/ws.pem", leaf, Node.of(pki.lab.level1), Node.of(pki.lab.level2))
+    (tmp_path / "certs/site.key").write_bytes(leaf.key_pem)
+    code, servers = _servers(aia_lab, config)
+    order = next(f for f in servers["ws.example.test"]["findings"]  # type: ignore[union-attr]
+                 if f["code"] == "cert.chain_order")
+    assert code == 0 and order["severity"] == "warn" and order["fix"].startswith("origin-doctor fix-chain")
+
+
+def test_leaf_not_first_in_the_file_is_a_key_mismatch_with_the_fix_command(aia_lab: AiaLab, tmp_path: Path) -> None:
+    pki = aia_lab.pki
+    config = _tree(tmp_path, aia_lab)
+    pem_file(tmp_path / "certs/ws.pem", pki.intermediate, pki.leaf)
+    code, servers = _servers(aia_lab, config)
+    ws = servers["ws.example.test"]
+    assert code == 1 and [c for c in _codes(ws) if c != "config.name_skipped"] == ["config.key_mismatch"]
+    assert ws["findings"][0]["fix"].startswith("origin-doctor fix-chain")  # type: ignore[index]
+
+
+def test_certificate_chosen_by_variable_is_noted_not_failed(aia_lab: AiaLab, tmp_path: Path) -> None:
+    config = _tree(tmp_path, aia_lab, ws_cert="certs/$ssl_server_name.pem")
+    code, servers = _servers(aia_lab, config)
+    assert code == 0 and _codes(servers["ws.example.test"]) == ["config.dynamic_certificate"]

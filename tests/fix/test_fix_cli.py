@@ -128,3 +128,28 @@ def test_bad_input_is_one_line_and_exit_2(aia_lab: AiaLab, tmp_path: Path) -> No
                  ["--cert", str(junk), "--from-report", str(junk)]):
         code, _, stderr = _run(*args, *_common(aia_lab))
         assert code == 2 and stderr.startswith("error: ") and stderr.count("\n") == 1, (args, stderr)
+
+
+def test_der_and_pkcs7_inputs_and_an_intermediates_folder(aia_lab: AiaLab, tmp_path: Path) -> None:
+    from fix_support import p7
+
+    pki = aia_lab.pki
+    der = tmp_path / "ws.der"
+    der.write_bytes(pki.leaf.der)
+    folder = tmp_path / "cas"
+    folder.mkdir()
+    (folder / "r3.p7b").write_bytes(p7(pki.intermediate))
+    (folder / "readme.txt").write_text("not a certificate")
+    out = tmp_path / "out.pem"
+    code, stdout, _ = _run("--cert", str(der), "--intermediates", str(folder), "--no-fetch", "--out", str(out),
+                           *_common(aia_lab))
+    assert code == 0, stdout
+    assert "from file r3.p7b" in stdout
+    assert x509.load_pem_x509_certificates(out.read_bytes()) == [pki.leaf.cert, pki.intermediate.cert]
+
+
+def test_aia_allow_blocks_other_hosts(aia_lab: AiaLab, tmp_path: Path) -> None:
+    leaf = pem_file(tmp_path / "ws.crt", aia_lab.pki.leaf)
+    out = tmp_path / "out.pem"
+    code, stdout, _ = _run("--cert", str(leaf), "--aia-allow", "*.ca.example", "--out", str(out), *_common(aia_lab))
+    assert code == 1 and "not allowed by --aia-allow" in stdout and not out.exists()

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from origin_doctor.analyze.cert import check_chain
-from origin_doctor.analyze.certfacts import AnchorIndex, common_names, dns_names
+from origin_doctor.analyze.certfacts import AnchorIndex, common_names, dns_names, name_of
 from origin_doctor.codes import FAIL, INFO, CodeInfo, finding, register
 from origin_doctor.errors import InputError
 from origin_doctor.fix.sources import key_matches, load_private_key, parse_certificates
@@ -112,6 +112,14 @@ def _key_findings(block: ServerBlock, loaded: LoadedPair) -> list[Finding]:
         return [_unreadable(block, "key", pair.key_path, "is not a readable private key", pair.where)]
     if key_matches(key, loaded.chain[0]):
         return []
+    owner = next((c for c in loaded.chain[1:] if key_matches(key, c)), None)
+    if owner is not None:
+        return [finding("config.key_mismatch", block.label,
+                        f"{pair.certificate_path} starts with '{name_of(loaded.chain[0])}', not with the leaf "
+                        f"'{name_of(owner)}' that {pair.key_path} belongs to; nginx serves the first certificate "
+                        "as its own and refuses this pair.",
+                        fix=_fix_chain_command(pair), certificate=str(pair.certificate_path),
+                        key=str(pair.key_path), directive=pair.where, leaf_position=loaded.chain.index(owner))]
     return [finding("config.key_mismatch", block.label,
                     f"{pair.key_path} is not the private key of the first certificate in {pair.certificate_path}; "
                     "nginx refuses to load this pair (the reload fails, the old config keeps running).",
@@ -226,7 +234,10 @@ def audit_block(block: ServerBlock, profile: Profile, anchors: AnchorIndex, now:
         if item is None:
             continue
         loaded.append(item)
-        found += _key_findings(block, item)
+        key_findings = _key_findings(block, item)
+        found += key_findings
+        if any("leaf_position" in f.evidence for f in key_findings):
+            continue  # nginx will not load the file as it is; judging its chain would only add noise
         found += _cert_findings(block, item, anchors, now, warn_days, profile.chain_order_fatal)
     found += _tls_findings(block, loaded, profile)
     return found, loaded
