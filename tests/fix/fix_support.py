@@ -198,21 +198,39 @@ def served_chain_length(port: int, name: str) -> int:
         return len(peer_chain(tls))
 
 
+def _children(pid: int) -> set[int]:
+    """Live child processes of `pid` (nginx's workers), read from /proc."""
+    found: set[int] = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[-1].split()
+        if len(fields) > 1 and fields[1] == str(pid) and fields[0] != "Z":
+            found.add(int(entry.name))
+    return found
+
+
 def reload_nginx(server: NginxServer, cert: Path, key: Path, expect_chain: int) -> None:
     """Point the server block at new files and SIGHUP the master (what `nginx -s reload` does);
-    wait, bounded, until new connections get the new chain."""
+    wait, bounded, until the old workers are gone and new connections get the new chain."""
     server.servers = [replace(block, certificate=cert, certificate_key=key) for block in server.servers]
     server.check()
     assert server.pid is not None
+    old_workers = _children(server.pid)
     os.kill(server.pid, signal.SIGHUP)
     port = server.servers[0].port
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        try:
-            if served_chain_length(port, NAMES[0]) == expect_chain:
-                return
-        except OSError:
-            pass
+        if not old_workers & _children(server.pid):
+            try:
+                if served_chain_length(port, NAMES[0]) == expect_chain:
+                    return
+            except OSError:
+                pass
         time.sleep(0.05)
     raise RuntimeError(f"nginx did not serve a {expect_chain}-certificate chain within 10 s of the reload")
 
