@@ -210,10 +210,6 @@ def test_missing_include_and_missing_config_are_exit_2(aia_lab: AiaLab, tmp_path
     assert code == 2 and stderr.startswith("error: ") and "absent.conf" in stderr
 
 
-def test_node_wrapper_is_the_lab_certificate(aia_lab: AiaLab) -> None:
-    assert Node.of(aia_lab.pki.lab.root).cert == aia_lab.pki.root.cert
-
-
 def test_intermediates_out_of_order_are_a_warning_with_the_fix_command(aia_lab: AiaLab, tmp_path: Path) -> None:
     pki = aia_lab.pki
     config = _tree(tmp_path, aia_lab)

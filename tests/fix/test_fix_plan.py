@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ def _anchors(bundle: Path) -> AnchorIndex:
     return AnchorIndex(trust_anchors(load_profile("cloudfront").with_overrides(ca_bundle=bundle)))
 
 
-def _plan(lab: AiaLab, given: list[Node], extra: list[Node] = (), *, fetch: bool = True,  # type: ignore[assignment]
+def _plan(lab: AiaLab, given: Sequence[Node], extra: Sequence[Node] = (), *, fetch: bool = True,
           timeout: float = 5.0, name: str = NAME) -> ChainPlan:
     candidates = [Candidate(n.cert, "sent") for n in given]
     leaf_cert = pick_leaf([c.cert for c in candidates])

@@ -10,7 +10,6 @@ import http.client
 import ssl
 import time
 import urllib.parse
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from cryptography import x509
@@ -140,6 +139,3 @@ def fetch(url: str, policy: AiaPolicy = AiaPolicy()) -> AiaFetch:
         detail = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         return AiaFetch(url, (), f"{type(exc).__name__}: {detail}", tuple(hops))
 
-
-def fetch_all(urls: Sequence[str], policy: AiaPolicy) -> list[AiaFetch]:
-    return [fetch(u, policy) for u in urls]
