@@ -24,6 +24,7 @@ from origin_doctor.analyze.tls import (
     ALL_SIGALGS,
     ALL_SUITES,
     NO_SNI,
+    LEGACY_VERSIONS,
     TLS12_ANY,
     WITH_TLS13,
     Negotiation,
@@ -48,6 +49,7 @@ EXTRA_SUITES = (
     "DHE-RSA-AES128-GCM-SHA256", "DHE-RSA-AES256-GCM-SHA384", "DHE-RSA-CHACHA20-POLY1305",
     "DHE-RSA-AES128-SHA", "DHE-RSA-AES256-SHA",
 )
+LEGACY_TLS = ("TLSv1", "TLSv1.1", "TLSv1.2")
 TLS13_SUITES = ("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256")
 EXTRA_GROUPS = ("P-521", "X448")
 EXTRA_SIGALGS = (
@@ -123,8 +125,10 @@ def _diagnostic_offers(profile: Profile, sni: str | None) -> dict[str, HelloOffe
         ALL_SIGALGS: _offer(
             profile, sni, signature_algorithms=tuple(dict.fromkeys((*profile.signature_algorithms, *EXTRA_SIGALGS)))
         ),
+        LEGACY_VERSIONS: _offer(profile, sni, versions=LEGACY_TLS),
         TLS12_ANY: _offer(
             profile, sni,
+            versions=LEGACY_TLS,
             cipher_suites=tuple(dict.fromkeys((*profile.cipher_suites, *EXTRA_SUITES))),
             groups=tuple(dict.fromkeys((*profile.groups, *EXTRA_GROUPS))),
             signature_algorithms=tuple(dict.fromkeys((*profile.signature_algorithms, *EXTRA_SIGALGS))),
