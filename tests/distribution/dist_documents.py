@@ -132,6 +132,20 @@ def custom_host_policy() -> dict[str, Any]:
             "QueryStringsConfig": {"QueryStringBehavior": "all"}}}}
 
 
+def ports(lab: Any) -> dict[str, int]:
+    """Lab name -> port, for pointing origins at the running lab."""
+    return {name: port for name, (_, port) in lab.endpoints.items()}
+
+
+def lab_args(lab: Any) -> list[str]:
+    """The probe options that point a command at the lab: its trust store, clock, addresses, short timeouts."""
+    args = ["--ca-bundle", str(lab.ca_bundle), "--at", lab.now.isoformat(), "--connect-timeout", "2",
+            "--connect-attempts", "1", "--read-timeout", "2"]
+    for entry in lab.resolve_args():
+        args += ["--resolve", entry]
+    return args
+
+
 def without(document: dict[str, Any], *path: str | int) -> dict[str, Any]:
     """A deep copy of `document` with the field at `path` removed."""
     changed = copy.deepcopy(document)

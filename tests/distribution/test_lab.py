@@ -16,21 +16,11 @@ from dist_documents import (
     custom_host_policy,
     distribution_config,
     get_distribution_config_output,
+    lab_args,
+    ports,
 )
 
 from origin_doctor.cli import cli
-
-
-def lab_args(lab: Any) -> list[str]:
-    args = ["--ca-bundle", str(lab.ca_bundle), "--at", lab.now.isoformat(), "--connect-timeout", "2",
-            "--connect-attempts", "1", "--read-timeout", "2"]
-    for entry in lab.resolve_args():
-        args += ["--resolve", entry]
-    return args
-
-
-def ports(lab: Any) -> dict[str, int]:
-    return {name: port for name, (_, port) in lab.endpoints.items()}
 
 
 def run(tmp_path: Path, lab: Any, document: dict[str, Any], *extra: str,
