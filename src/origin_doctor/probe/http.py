@@ -106,6 +106,10 @@ async def request(stream: Stream, host: str, path: str, read_timeout: float, max
             if ttfb is None and chunk:
                 ttfb = (time.perf_counter() - started) * 1000
             raw.extend(chunk)
+            if response is None and len(raw) > max_header_bytes and _header_block_size(bytes(raw)) is None:
+                # No need to read a megabyte of headers to know CloudFront would refuse them.
+                return obs(error="header_too_big", header_bytes=len(raw),
+                           detail=f"over {max_header_bytes} bytes of response head without its end")
             conn.receive_data(chunk)
             continue
         if isinstance(event, h11.InformationalResponse):

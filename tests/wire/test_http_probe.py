@@ -1,0 +1,105 @@
+"""The HTTP probe against a real TLS peer that writes given bytes in small pieces (h11's recv(10)
+spirit): status, header size, malformed heads, silence and early close become observations."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+
+import pytest
+import trustme
+
+from origin_doctor.probe import http as http_probe
+from origin_doctor.probe import tcp as tcp_probe
+from origin_doctor.probe import tls as tls_probe
+from origin_doctor.profile import permissive_context
+
+LIMIT = 20480
+
+
+@pytest.fixture(scope="module")
+def server_context() -> ssl.SSLContext:
+    ca = trustme.CA()
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("origin.test").configure_cert(ctx)
+    return ctx
+
+
+async def _serve(ctx: ssl.SSLContext, reply: bytes | None, piece: int) -> tuple[asyncio.Server, int]:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            if reply is None:
+                await asyncio.sleep(30)
+            else:
+                for start in range(0, len(reply), piece):
+                    writer.write(reply[start:start + piece])
+                    await writer.drain()
+        except (OSError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=ctx)
+    return server, server.sockets[0].getsockname()[1]
+
+
+async def probe(ctx: ssl.SSLContext, reply: bytes | None, piece: int = 10,
+                read_timeout: float = 2.0) -> http_probe.HttpObservation:
+    server, port = await _serve(ctx, reply, piece)
+    async with server:
+        tcp, stream = await tcp_probe.connect("127.0.0.1", port, 2.0, 1)
+        assert stream is not None, tcp
+        try:
+            tls = await tls_probe.handshake(stream, permissive_context(), "origin.test", 2.0)
+            assert tls.ok, tls
+            return await http_probe.request(stream, "origin.test", "/", read_timeout, LIMIT)
+        finally:
+            await tcp_probe.close(stream)
+
+
+async def test_status_and_header_size_in_ten_byte_pieces(server_context: ssl.SSLContext) -> None:
+    reply = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nServer: t\r\n\r\nok"
+    obs = await probe(server_context, reply)
+    assert (obs.status, obs.error, obs.header_bytes, obs.body_sample) == (200, None, len(reply) - 2, b"ok")
+    assert ("User-Agent", "Amazon CloudFront") in obs.request_headers
+
+
+async def test_header_just_under_and_over_the_limit(server_context: ssl.SSLContext) -> None:
+    def reply(total: int) -> bytes:
+        head = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Pad: "
+        return head + b"a" * (total - len(head) - 4) + b"\r\n\r\n"
+
+    under = await probe(server_context, reply(LIMIT), piece=4096)
+    assert (under.error, under.header_bytes) == (None, LIMIT)
+    over = await probe(server_context, reply(LIMIT + 1), piece=4096)
+    assert (over.error, over.header_bytes) == ("header_too_big", LIMIT + 1)
+
+
+async def test_a_megabyte_of_headers_stops_early(server_context: ssl.SSLContext) -> None:
+    reply = b"HTTP/1.1 200 OK\r\n" + b"X-Pad: " + b"a" * 1_000_000 + b"\r\n\r\n"
+    obs = await probe(server_context, reply, piece=65536)
+    assert obs.error == "header_too_big"
+    assert obs.header_bytes is not None and obs.header_bytes < 200_000
+
+
+@pytest.mark.parametrize(
+    "reply", [b"HTTP/1.1 abc nope\r\n\r\n", b"\x16\x03\x01garbage\r\n\r\n", b"HTTP/1.1 200 OK\r\nbroken header\r\n\r\n"]
+)
+async def test_malformed_heads(server_context: ssl.SSLContext, reply: bytes) -> None:
+    assert (await probe(server_context, reply)).error == "malformed"
+
+
+async def test_close_without_response(server_context: ssl.SSLContext) -> None:
+    assert (await probe(server_context, b"")).error == "no_response"
+
+
+async def test_silence_is_a_read_timeout_within_the_deadline(server_context: ssl.SSLContext) -> None:
+    obs = await asyncio.wait_for(probe(server_context, None, read_timeout=0.3), 5)
+    assert obs.error == "timeout"
+    assert obs.elapsed_ms < 3000
+
+
+async def test_origin_503(server_context: ssl.SSLContext) -> None:
+    obs = await probe(server_context, b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy")
+    assert (obs.status, obs.reason, obs.body_sample) == (503, "Service Unavailable", b"busy")
