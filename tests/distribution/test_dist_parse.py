@@ -103,6 +103,10 @@ def _edit(change: Any) -> dict[str, Any]:
         (lambda c: c["Origins"]["Items"][3].pop("CustomOriginConfig"),
          "Origins.Items[3]: needs CustomOriginConfig, S3OriginConfig or VpcOriginConfig"),
         (lambda c: c.update(Origins=[]), "DistributionConfig.Origins: expected an object with Quantity and Items"),
+        (lambda c: c["Origins"]["Items"][0]["CustomHeaders"]["Items"][0].update(HeaderName="X Secret"),
+         "Origins.Items[0].CustomHeaders.Items[0].HeaderName: 'X Secret' is not a valid header name"),
+        (lambda c: c["Origins"]["Items"][0]["CustomHeaders"]["Items"][0].update(HeaderValue="a\r\nInjected: 1"),
+         "Origins.Items[0].CustomHeaders.Items[0].HeaderValue: contains a line break or NUL"),
     ],
 )
 def test_wrong_field_is_named(change: Any, message: str) -> None:

@@ -59,26 +59,27 @@ def distribution(dist_file: str | None, distribution_id: str | None, aws_profile
         raise UsageError("--profile-name and --endpoint-url only apply with --id")
     options = build_options(**probe)
     policies = [p for name in (*policy_files, *cache_policy_files) for p in parse_policies(_read_json(name), name)]
+    unread: dict[str, str] = {}
     if distribution_id is not None:
-        dist, policies = _live(distribution_id, aws_profile, endpoint_url, policies)
+        dist, policies, unread = _live(distribution_id, aws_profile, endpoint_url, policies)
     else:
         assert dist_file is not None
         dist = parse_distribution(_read_json(dist_file), "stdin" if dist_file == "-" else dist_file)
     fixed = [flag for flag in _PER_ORIGIN_FLAGS if probe.get(flag) is not None]
-    report = asyncio.run(check_distribution(dist, policies, options, fixed))
+    report = asyncio.run(check_distribution(dist, policies, options, fixed, unread))
     _emit(report, options.profile.id, options.now, as_json, verbose)
     sys.exit(1 if report.failed else 0)
 
 
 def _live(distribution_id: str, aws_profile: str | None, endpoint_url: str | None,
-          given: list[HeaderPolicy]) -> tuple[Distribution, list[HeaderPolicy]]:
+          given: list[HeaderPolicy]) -> tuple[Distribution, list[HeaderPolicy], dict[str, str]]:
     from origin_doctor.distribution.live import CloudFrontReader
 
     reader = CloudFrontReader(aws_profile, endpoint_url)
     dist = parse_distribution(reader.distribution(distribution_id), f"distribution {distribution_id}")
     have = {p.id for p in given}
-    fetched, _ = reader.policies(p for p in custom_policy_ids(dist) if p not in have)
-    return dist, [*given, *fetched]
+    fetched, unread = reader.policies(p for p in custom_policy_ids(dist) if p not in have)
+    return dist, [*given, *fetched], unread
 
 
 def _read_json(name: str) -> Any:

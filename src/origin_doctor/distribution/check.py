@@ -3,7 +3,7 @@ explain probe results by the configuration."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 
 from origin_doctor.distribution.checks import result_findings, static_findings
 from origin_doctor.distribution.model import Behaviour, Distribution, HeaderPolicy
@@ -35,10 +35,12 @@ def host_decisions(dist: Distribution, policies: Iterable[HeaderPolicy]) -> dict
 
 
 async def check_distribution(dist: Distribution, policies: Iterable[HeaderPolicy], options: CheckOptions,
-                             fixed_by_user: Collection[str]) -> DistributionReport:
+                             fixed_by_user: Collection[str],
+                             unread_policies: Mapping[str, str] | None = None) -> DistributionReport:
+    """`unread_policies`: custom policies the live API would not give us, and why."""
     decisions = host_decisions(dist, policies)
     plan = build_plan(dist, decisions, fixed_by_user)
-    findings = static_findings(dist, decisions)
+    findings = static_findings(dist, decisions, unread_policies)
     results = await run_probes(plan.probes, options)
     findings += result_findings(plan, results)
     return DistributionReport(dist, decisions, plan, results, findings)

@@ -80,8 +80,11 @@ def _is_ip(domain: str) -> bool:
     return True
 
 
-def static_findings(dist: Distribution, decisions: Mapping[int, HostDecision]) -> list[Finding]:
-    """Findings from the configuration alone, in the order a reader meets them."""
+def static_findings(dist: Distribution, decisions: Mapping[int, HostDecision],
+                    unread: Mapping[str, str] | None = None) -> list[Finding]:
+    """Findings from the configuration alone, in the order a reader meets them. `unread`: why a
+    policy could not be fetched live, by policy id."""
+    unread = unread or {}
     found: list[Finding] = []
     for origin in dist.origins:
         found += _origin_findings(origin)
@@ -114,9 +117,11 @@ def static_findings(dist: Distribution, decisions: Mapping[int, HostDecision]) -
         for policy_id in decisions[index].unknown_policies:
             if policy_id not in reported_policies:
                 reported_policies.add(policy_id)
+                why = f" ({unread[policy_id]})" if policy_id in unread else " (not given with --origin-request-policy)"
                 found.append(finding("config.policy_unknown", subject,
-                                     f"Custom policy {policy_id} of behaviour {behaviour.label} could not be read; "
-                                     "Host is assumed not forwarded.", policy=policy_id))
+                                     f"Custom policy {policy_id} of behaviour {behaviour.label} could not be read"
+                                     f"{why}; Host is assumed not forwarded.", policy=policy_id,
+                                     reason=unread.get(policy_id)))
     return found
 
 

@@ -5,6 +5,7 @@ origin request / cache policy documents) into the model; every error names the f
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +15,7 @@ from origin_doctor.errors import InputError
 ORIGIN_SSL_PROTOCOLS = ("SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2")  # API_OriginSslProtocols enum
 PROTOCOL_POLICIES = ("http-only", "https-only", "match-viewer")
 VIEWER_POLICIES = ("allow-all", "https-only", "redirect-to-https")
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP token (RFC 9110)
 
 
 class _Field:
@@ -109,9 +111,12 @@ def load_json(text: str, source: str) -> Any:
     """Parse JSON; a syntax error (a truncated download, say) names the field it happened in."""
     try:
         return json.loads(text)
+    except RecursionError:
+        raise InputError(f"{source}: not valid JSON: nested too deeply") from None
     except json.JSONDecodeError as exc:
         where = json_path_at(text, exc.pos)
-        truncated = " (truncated?)" if not text[exc.pos:].strip() else ""
+        ended = not text[exc.pos:].strip() or exc.msg.startswith("Unterminated string")
+        truncated = " (truncated?)" if ended else ""
         inside = f" in {where}" if where else ""
         raise InputError(f"{source}: not valid JSON{truncated}{inside} at line {exc.lineno} column {exc.colno}: "
                          f"{exc.msg}") from None
@@ -188,7 +193,7 @@ def _origin(item: _Field) -> Origin:
     origin_id, domain = item.text("Id"), item.text("DomainName").lower().rstrip(".")
     if not domain:
         raise item.need("DomainName").fail("empty")
-    headers = tuple((h.text("HeaderName"), h.text("HeaderValue", "")) for h in item.items("CustomHeaders"))
+    headers = tuple(_custom_header(h) for h in item.items("CustomHeaders"))
     common: dict[str, Any] = dict(
         id=origin_id, domain=domain, path=item.text("OriginPath", ""), custom_headers=headers,
         connection_attempts=int(item.number("ConnectionAttempts", 3, 1, 3)),
@@ -220,6 +225,15 @@ def _origin(item: _Field) -> Origin:
     if item.has("S3OriginConfig") or ".s3." in f".{domain}" or domain.endswith(".amazonaws.com"):
         return Origin(kind="s3", **common, https_port=443, protocol_policy="match-viewer")
     raise item.fail("needs CustomOriginConfig, S3OriginConfig or VpcOriginConfig")
+
+
+def _custom_header(item: _Field) -> tuple[str, str]:
+    name, value = item.text("HeaderName"), item.text("HeaderValue", "")
+    if not _HEADER_NAME.fullmatch(name):
+        raise item.need("HeaderName").fail(f"{name!r} is not a valid header name")
+    if any(c in value for c in "\r\n\0"):
+        raise item.need("HeaderValue").fail("contains a line break or NUL")
+    return name, value
 
 
 def _group(item: _Field) -> OriginGroup:
@@ -265,7 +279,7 @@ def parse_policies(document: Any, source: str) -> list[HeaderPolicy]:
             found.append(_policy(root.need(key), key))
     for list_key, key in (("OriginRequestPolicyList", "OriginRequestPolicy"), ("CachePolicyList", "CachePolicy")):
         if list_key in document:
-            for entry in root.need(list_key).items("Items"):
+            for entry in root.items(list_key):
                 found.append(_policy(entry.need(key), key))
     if not found:
         if "OriginRequestPolicyConfig" in document or "CachePolicyConfig" in document:

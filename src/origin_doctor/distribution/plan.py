@@ -126,4 +126,5 @@ def _target(dist: Distribution, origin: Origin, viewer_name: str | None, host: H
         path=probe_path(origin.path),
         host_header=forwarded,
         site=dist.id or dist.source,
+        origin_headers=origin.custom_headers,
     )
