@@ -3,6 +3,7 @@ behaviour x origin, with every failing row next to a healthy twin."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from pathlib import Path
@@ -148,3 +149,15 @@ def test_one_alias_more_fails_and_says_why(lab: Any, tmp_path: Path) -> None:
     code, output = run(tmp_path, lab, document, env={"COLUMNS": "160"})
     assert code == 1, output
     assert "cert.chain_incomplete" in output and "ws.lab.test:" in output
+
+
+def test_fleet_findings_over_the_probes(report: dict[str, Any]) -> None:
+    """Every probe of a distribution is one site: names served different chains show up as fleet findings
+    once the fleet analysis is part of the package."""
+    try:
+        importlib.import_module("origin_doctor.analyze.fleet")
+    except ModuleNotFoundError:
+        assert report["fleet_findings"] == []
+        return
+    codes = {f["code"] for f in report["fleet_findings"]}
+    assert "fleet.inconsistent_chain" in codes, report["fleet_findings"]

@@ -99,12 +99,9 @@ def _read_json(name: str) -> Any:
 def _emit(report: DistributionReport, profile: str, now: Any, as_json: bool, verbose: bool) -> None:
     if as_json:
         doc = report_document(report.ordered_results, profile, checked_at=now,
-                              fleet_findings=_fleet_findings(report))
+                              fleet_findings=report.fleet_findings)
         doc["distribution"] = distribution_section(report)
         sys.stdout.write(dumps(doc) + "\n")
     else:
         Console(file=sys.stdout, soft_wrap=False).print(render(report, verbose=verbose))
 
-
-def _fleet_findings(report: DistributionReport) -> list[Any]:
-    return []

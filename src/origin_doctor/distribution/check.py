@@ -3,6 +3,7 @@ explain probe results by the configuration."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Collection, Iterable, Mapping
 
 from origin_doctor.distribution.checks import result_findings, static_findings
@@ -12,6 +13,8 @@ from origin_doctor.distribution.policies import HostDecision, host_forwarding, m
 from origin_doctor.distribution.report import DistributionReport
 from origin_doctor.distribution.run import run_probes
 from origin_doctor.engine import CheckOptions
+from origin_doctor.model import Finding
+from origin_doctor.result import TargetResult
 
 
 def custom_policy_ids(dist: Distribution) -> list[str]:
@@ -43,4 +46,16 @@ async def check_distribution(dist: Distribution, policies: Iterable[HeaderPolicy
     findings = static_findings(dist, decisions, unread_policies)
     results = await run_probes(plan.probes, options)
     findings += result_findings(plan, results)
-    return DistributionReport(dist, decisions, plan, results, findings)
+    report = DistributionReport(dist, decisions, plan, results, findings)
+    return DistributionReport(dist, decisions, plan, results, findings, fleet_findings(report.ordered_results))
+
+
+def fleet_findings(results: list[TargetResult]) -> list[Finding]:
+    """Cross-target findings over every probe (all targets of a distribution are one site).
+    The fleet analysis is merged separately; until it is there, there are none."""
+    try:
+        fleet = importlib.import_module("origin_doctor.analyze.fleet")
+    except ModuleNotFoundError:
+        return []
+    found: list[Finding] = list(fleet.fleet_findings(results))
+    return found

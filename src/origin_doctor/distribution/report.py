@@ -28,6 +28,7 @@ class DistributionReport:
     plan: Plan
     results: Mapping[Probe, TargetResult]
     config_findings: Sequence[Finding]
+    fleet_findings: Sequence[Finding] = ()
 
     @property
     def ordered_results(self) -> list[TargetResult]:
@@ -36,7 +37,7 @@ class DistributionReport:
     @property
     def failed(self) -> bool:
         return (any(r.verdict.failed for r in self.results.values())
-                or any(f.severity is Severity.FAIL for f in self.config_findings))
+                or any(f.severity is Severity.FAIL for f in (*self.config_findings, *self.fleet_findings)))
 
     def failover(self, row: Row) -> dict[str, Any] | None:
         if row.role != "primary" or row.probe is None or row.group_id is None:
@@ -136,6 +137,10 @@ def render(report: DistributionReport, verbose: bool = False) -> Group:
     if shown:
         parts.append(Text("Configuration:", style="bold"))
         parts += [finding_block(f) for f in sorted(shown, key=lambda f: -f.severity)]
+    fleet = [f for f in report.fleet_findings if verbose or f.severity >= Severity.WARN]
+    if fleet:
+        parts.append(Text("Across origins and names:", style="bold"))
+        parts += [finding_block(f) for f in sorted(fleet, key=lambda f: -f.severity)]
     for result in report.ordered_results:
         if verbose or result.verdict.failed:
             parts.append(render_result(result, verbose=verbose))
