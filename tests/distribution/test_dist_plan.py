@@ -10,6 +10,7 @@ from dist_documents import (
     UNKNOWN_POLICY,
     custom_host_policy,
     get_distribution_config_output,
+    get_distribution_output,
 )
 
 from origin_doctor.distribution.check import custom_policy_ids, host_decisions
@@ -157,3 +158,22 @@ def test_ip_origin_is_a_config_finding() -> None:
     dist = parse_distribution(document, "d.json")
     found = static_findings(dist, host_decisions(dist, []))
     assert [f.subject for f in found if f.code == "config.ip_origin"] == ["origin web"]
+
+
+def test_without_aliases_the_distribution_name_is_the_viewer_name() -> None:
+    document = get_distribution_config_output(PORTS)
+    document["DistributionConfig"]["Aliases"] = {"Quantity": 0}
+    dist = parse_distribution(document, "d.json")
+    plan = build_plan(dist, host_decisions(dist, []), ())
+    forwarded = [r for r in plan.rows if r.behaviour.label == "/ws/*"]
+    assert [(r.viewer_name, r.probe) for r in forwarded] == [(None, None)]
+    assert "domain name is unknown" in (forwarded[0].skipped or "")
+    default = next(r for r in plan.rows if r.behaviour.path_pattern is None)
+    assert default.probe is not None and default.probe.target.sni == "www.lab.test"
+
+    full = get_distribution_output(PORTS)
+    full["Distribution"]["DistributionConfig"]["Aliases"] = {"Quantity": 0}
+    dist = parse_distribution(full, "d.json")
+    plan = build_plan(dist, host_decisions(dist, []), ())
+    (row,) = [r for r in plan.rows if r.behaviour.label == "/ws/*"]
+    assert row.probe is not None and row.probe.target.sni == "d111111abcdef8.cloudfront.net"
