@@ -14,7 +14,7 @@ from dist_documents import (
 )
 
 from origin_doctor.distribution.check import custom_policy_ids, host_decisions
-from origin_doctor.distribution.checks import static_findings
+from origin_doctor.distribution.findings import static_findings
 from origin_doctor.distribution.model import Behaviour, HeaderPolicy
 from origin_doctor.distribution.parse import parse_distribution, parse_policies
 from origin_doctor.distribution.plan import ProbeSettings, build_plan, probe_path
@@ -149,7 +149,7 @@ def test_static_findings() -> None:
         "config.match_viewer_allow_all": ["behaviour /mixed/*"],
         "config.missing_origin": ["behaviour /ghost/*"],
     }
-    assert custom_policy_ids(dist) == [CUSTOM_HOST_POLICY, UNKNOWN_POLICY]
+    assert custom_policy_ids(dist) == [(CUSTOM_HOST_POLICY, "origin_request"), (UNKNOWN_POLICY, "origin_request")]
 
 
 def test_ip_origin_is_a_config_finding() -> None:
@@ -177,3 +177,14 @@ def test_without_aliases_the_distribution_name_is_the_viewer_name() -> None:
     plan = build_plan(dist, host_decisions(dist, []), ())
     (row,) = [r for r in plan.rows if r.behaviour.label == "/ws/*"]
     assert row.probe is not None and row.probe.target.sni == "d111111abcdef8.cloudfront.net"
+
+
+def test_wildcard_alias_is_not_sent_as_sni() -> None:
+    document = get_distribution_config_output(PORTS)
+    document["DistributionConfig"]["Aliases"] = {"Quantity": 1, "Items": ["*.lab.test"]}
+    dist = parse_distribution(document, "d.json")
+    plan = build_plan(dist, host_decisions(dist, []), ())
+    (forwarded,) = [r for r in plan.rows if r.behaviour.label == "/ws/*"]
+    assert forwarded.probe is None and "wildcard alias" in (forwarded.skipped or "")
+    (default,) = [r for r in plan.rows if r.behaviour.path_pattern is None]
+    assert default.probe is not None and default.probe.target.sni == "www.lab.test"

@@ -78,7 +78,7 @@ def _live(distribution_id: str, aws_profile: str | None, endpoint_url: str | Non
     reader = CloudFrontReader(aws_profile, endpoint_url)
     dist = parse_distribution(reader.distribution(distribution_id), f"distribution {distribution_id}")
     have = {p.id for p in given}
-    fetched, unread = reader.policies(p for p in custom_policy_ids(dist) if p not in have)
+    fetched, unread = reader.policies(p for p in custom_policy_ids(dist) if p[0] not in have)
     return dist, [*given, *fetched], unread
 
 

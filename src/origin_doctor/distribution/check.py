@@ -6,8 +6,8 @@ from __future__ import annotations
 import importlib
 from collections.abc import Collection, Iterable, Mapping
 
-from origin_doctor.distribution.checks import result_findings, static_findings
-from origin_doctor.distribution.model import Behaviour, Distribution, HeaderPolicy
+from origin_doctor.distribution.findings import result_findings, static_findings
+from origin_doctor.distribution.model import Distribution, HeaderPolicy
 from origin_doctor.distribution.plan import build_plan
 from origin_doctor.distribution.policies import HostDecision, host_forwarding, managed_policy_ids
 from origin_doctor.distribution.report import DistributionReport
@@ -17,19 +17,17 @@ from origin_doctor.model import Finding
 from origin_doctor.result import TargetResult
 
 
-def custom_policy_ids(dist: Distribution) -> list[str]:
-    """Policy ids the distribution uses that are not managed (so must come from files or the API)."""
+def custom_policy_ids(dist: Distribution) -> list[tuple[str, str]]:
+    """(id, kind) of the policies the distribution uses that are not managed, so must come from
+    files or the API; kind is "origin_request" or "cache"."""
     managed = managed_policy_ids()
-    wanted: dict[str, None] = {}
+    wanted: dict[tuple[str, str], None] = {}
     for behaviour in dist.behaviours:
-        for policy_id in _policy_ids(behaviour):
-            if policy_id not in managed:
-                wanted.setdefault(policy_id)
+        for policy_id, kind in ((behaviour.origin_request_policy_id, "origin_request"),
+                                (behaviour.cache_policy_id, "cache")):
+            if policy_id and policy_id not in managed:
+                wanted.setdefault((policy_id, kind))
     return list(wanted)
-
-
-def _policy_ids(behaviour: Behaviour) -> Iterable[str]:
-    return [p for p in (behaviour.origin_request_policy_id, behaviour.cache_policy_id) if p]
 
 
 def host_decisions(dist: Distribution, policies: Iterable[HeaderPolicy]) -> dict[int, HostDecision]:

@@ -40,24 +40,21 @@ class CloudFrontReader:
         response.pop("ResponseMetadata", None)
         return response
 
-    def policies(self, ids: Iterable[str]) -> tuple[list[HeaderPolicy], dict[str, str]]:
-        """Custom policies by id, trying origin request policies first, then cache policies.
-        Returns what was read and, for the rest, why not (a policy we cannot read is a warning, not an error)."""
+    def policies(self, wanted: Iterable[tuple[str, str]]) -> tuple[list[HeaderPolicy], dict[str, str]]:
+        """Custom policies by (id, kind). Returns what was read and, for the rest, why not: a policy
+        we cannot read is a warning in the report, not an error."""
         found: list[HeaderPolicy] = []
         failures: dict[str, str] = {}
-        for policy_id in ids:
-            reasons = []
-            for operation in ("get_origin_request_policy", "get_cache_policy"):
-                try:
-                    response = self._call(operation.replace("_", "-"), operation, Id=policy_id)
-                except InputError as exc:
-                    reasons.append(str(exc))
-                    continue
-                response.pop("ResponseMetadata", None)
-                found += parse_policies(response, f"{operation} {policy_id}")
-                break
-            else:
-                failures[policy_id] = "; ".join(reasons)
+        for policy_id, kind in wanted:
+            operation = "get_origin_request_policy" if kind == "origin_request" else "get_cache_policy"
+            label = f"{operation.replace('_', '-')} --id {policy_id}"
+            try:
+                response = self._call(label, operation, Id=policy_id)
+            except InputError as exc:
+                failures[policy_id] = str(exc)
+                continue
+            response.pop("ResponseMetadata", None)
+            found += parse_policies(response, label)
         return found, failures
 
     def _call(self, label: str, operation: str, **params: Any) -> dict[str, Any]:

@@ -85,6 +85,9 @@ def _skip_reason(origin: Origin, viewer_name: str | None, host: HostDecision) ->
         return "S3 website endpoints serve HTTP only; CloudFront cannot connect with HTTPS"
     if host.forwarded and viewer_name is None:
         return "Host is forwarded but the distribution's domain name is unknown (use get-distribution output)"
+    if host.forwarded and viewer_name is not None and viewer_name.startswith("*."):
+        return ("wildcard alias: the forwarded Host is whatever name the viewer used; check one with "
+                f"origin-doctor check NAME --origin {origin.domain} --host-header NAME")
     return None
 
 
@@ -125,6 +128,6 @@ def _target(dist: Distribution, origin: Origin, viewer_name: str | None, host: H
         port=origin.https_port,
         path=probe_path(origin.path),
         host_header=forwarded,
-        site=dist.id or dist.source,
+        site=dist.id or "distribution",  # one site: fleet findings compare every name and origin
         origin_headers=origin.custom_headers,
     )

@@ -4,7 +4,7 @@ x origin, config findings) and the terminal renderables. Nothing here prints.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +12,6 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from origin_doctor.distribution.checks import fails_over
 from origin_doctor.distribution.model import Distribution
 from origin_doctor.distribution.plan import Plan, Probe, Row
 from origin_doctor.distribution.policies import HostDecision
@@ -102,7 +101,20 @@ def _row(report: DistributionReport, row: Row, index: Mapping[Probe, int]) -> di
     return data
 
 
-_OUTCOME_STYLE = {"ok": "green"}
+# Failures where CloudFront never gets an answer from the primary (AWS: "fails to connect", "times out").
+_UNREACHED = ("dns.", "tcp.", "tls.handshake_timeout", "http.read_timeout")
+
+
+def fails_over(result: TargetResult, criteria: Iterable[int]) -> tuple[bool, str]:
+    """Would CloudFront try the secondary origin after this primary result? (origin failover page)"""
+    primary = result.verdict.primary
+    if primary is None or result.outcome == "ok":
+        return False, "the primary answers; no failover"
+    if primary.code.startswith(_UNREACHED):
+        return True, f"CloudFront cannot reach the primary ({primary.code}): it tries the secondary"
+    if result.outcome.isdigit() and int(result.outcome) in set(criteria):
+        return True, f"the primary answers {result.outcome}, a failover status: CloudFront tries the secondary"
+    return False, f"the primary answers {result.outcome}, not a failover status: the viewer gets it"
 
 
 def rows_table(report: DistributionReport) -> Table:

@@ -6,7 +6,7 @@ website endpoints, missing origins...) and those that explain probe results by t
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 from origin_doctor import codes
 from origin_doctor.codes import CodeInfo, finding
@@ -64,8 +64,6 @@ codes.register(
 )
 
 ALLOWED_PORTS = "80, 443, 1024-65535"
-# Failures where CloudFront does not reach the origin at all (AWS: "fails to connect", "times out").
-_UNREACHED = ("dns.", "tcp.", "tls.handshake_timeout", "http.read_timeout")
 
 
 def _port_allowed(port: int) -> bool:
@@ -188,19 +186,3 @@ def result_findings(plan: Plan, results: Mapping[Probe, TargetResult]) -> list[F
                     f"Origin '{row.origin.id}' allows only {allowed} (OriginSslProtocols); {row.origin.domain} "
                     "accepts none of them.", origin=row.origin.id, ssl_protocols=list(row.probe.settings.ssl_protocols)))
     return found
-
-
-def fails_over(result: TargetResult, criteria: Iterable[int]) -> tuple[bool, str]:
-    """Would CloudFront try the secondary origin after this primary result? (origin failover page)"""
-    primary = result.verdict.primary
-    if primary is None or result.outcome == "ok":
-        return False, "the primary answers; no failover"
-    if primary.code.startswith(_UNREACHED):
-        return True, f"CloudFront cannot reach the primary ({primary.code}): it tries the secondary"
-    if result.outcome.isdigit() and int(result.outcome) in set(criteria):
-        return True, f"the primary answers {result.outcome}, a failover status: CloudFront tries the secondary"
-    return False, f"the primary answers {result.outcome}, not a failover status: the viewer gets it"
-
-
-def worst(findings: Iterable[Finding]) -> Severity | None:
-    return max((f.severity for f in findings), default=None)
