@@ -227,7 +227,7 @@ async def _check_address(ctx: _Context, target: Target, address: str, dns_ms: fl
             return replace(_address(address, target, dns_ms, tcp, tls_info, None, found), ws=ws.summary())
 
         http = await http_probe.request(stream, target.http_host, target.path, profile.read_timeout,
-                                        profile.max_response_header_bytes)
+                                        profile.max_response_header_bytes, extra_headers=target.origin_headers)
         found += check_http(http, subject, profile.read_timeout, profile.max_response_header_bytes)
         http_info = {
             "status": http.status, "reason": http.reason or None, "header_bytes": http.header_bytes,

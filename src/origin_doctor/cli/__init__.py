@@ -37,7 +37,7 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from origin_doctor.cli import check, demo, edge_function, explain, logs
+    from origin_doctor.cli import check, demo, distribution, edge_function, explain, logs
 
     cli.add_command(check.check)
     cli.add_command(demo.demo)
@@ -48,6 +48,7 @@ def _register() -> None:
 
     cli.add_command(fix_chain.fix_chain)
     cli.add_command(audit_nginx.audit_nginx)
+    cli.add_command(distribution.distribution)
 
 
 _register()
