@@ -37,12 +37,13 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from origin_doctor.cli import check, demo, edge_function, explain
+    from origin_doctor.cli import check, demo, edge_function, explain, serve
 
     cli.add_command(check.check)
     cli.add_command(demo.demo)
     cli.add_command(explain.explain)
     cli.add_command(edge_function.edge_function)
+    cli.add_command(serve.serve)
 
 
 _register()
