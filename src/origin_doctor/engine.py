@@ -29,12 +29,14 @@ from origin_doctor.analyze.tls import (
     Negotiation,
     check_negotiation,
 )
+from origin_doctor.analyze.ws import check_ws
 from origin_doctor.codes import finding
 from origin_doctor.model import Finding, Target
 from origin_doctor.probe import dns as dns_probe
 from origin_doctor.probe import http as http_probe
 from origin_doctor.probe import tcp as tcp_probe
 from origin_doctor.probe import tls as tls_probe
+from origin_doctor.probe import ws as ws_probe
 from origin_doctor.probe.hello import HelloOffer, HelloResult, negotiate
 from origin_doctor.profile import Profile, load_profile, permissive_context, profile_context, trust_anchors
 from origin_doctor.result import AddressResult, TargetResult
@@ -215,6 +217,10 @@ async def _check_address(ctx: _Context, target: Target, address: str, dns_ms: fl
                                  ctx.options.warn_days, profile.chain_order_fatal)
         if not tls.ok or stream is None:
             return _address(address, target, dns_ms, tcp, tls_info, None, found)
+        if target.websocket_path is not None:  # a wss:// viewer request reaches the origin only as the upgrade
+            ws = await ws_probe.upgrade(stream, target, profile.read_timeout)
+            found += check_ws(ws, subject, profile.read_timeout)
+            return replace(_address(address, target, dns_ms, tcp, tls_info, None, found), ws=ws.summary())
 
         http = await http_probe.request(stream, target.http_host, target.path, profile.read_timeout,
                                         profile.max_response_header_bytes)

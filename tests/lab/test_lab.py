@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import dns.asyncquery
+import dns.exception
 import dns.message
 import dns.rcode
 import dns.rdatatype
@@ -26,7 +27,9 @@ from origin_doctor.lab.scenarios import BY_NAME, SCENARIOS, Origin, Scenario
 # Codes a misbehaving server cannot produce on loopback, or that the lab leaves to other tests.
 NOT_REPRODUCED = {
     "tcp.unreachable": "needs an unroutable address; the lab never leaves 127.0.0.1",
-    "cert.unparsable": "nginx and Python's ssl refuse to load a broken certificate",
+    "cert.unparsable": "nginx and Python's ssl refuse to load a broken certificate (unit-tested instead)",
+    "cert.policy_violation": "a strict web-PKI verifier objection; unit-tested with a critical-SAN leaf",
+    "cert.rejected": "a chain only the verifier rejects; unit-tested with a leaf issued by a non-CA",
 }
 SERVER_STAGES = ("dns.", "tcp.", "tls.", "cert.", "http.", "ws.")
 UNREACHABLE = {"refused.lab.test", "blackhole.lab.test"}
@@ -93,9 +96,9 @@ def _subjects(chain: list[x509.Certificate]) -> list[str]:
     return [c.subject.rfc4514_string() for c in chain]
 
 
-async def _ask(lab: Lab, name: str) -> dns.message.Message:
+async def _ask(lab: Lab, name: str, timeout: float = 2.0) -> dns.message.Message:
     query = dns.message.make_query(name, dns.rdatatype.A)
-    return await dns.asyncquery.udp(query, lab.dns_address[0], port=lab.dns_address[1], timeout=2)
+    return await dns.asyncquery.udp(query, lab.dns_address[0], port=lab.dns_address[1], timeout=timeout)
 
 
 async def test_lab_starts_serves_every_scenario_and_stops(tmp_path: Path) -> None:
@@ -145,6 +148,10 @@ async def test_lab_starts_serves_every_scenario_and_stops(tmp_path: Path) -> Non
         assert [rr.to_text() for rrset in resolved.answer for rr in rrset] == ["127.0.0.1"]
         assert (await _ask(lab, "nxdomain.lab.test")).rcode() == dns.rcode.NXDOMAIN
         assert (await _ask(lab, "servfail.lab.test")).rcode() == dns.rcode.SERVFAIL
+        no_address = await _ask(lab, "no-address.lab.test")
+        assert no_address.rcode() == dns.rcode.NOERROR and not no_address.answer
+        with pytest.raises(dns.exception.Timeout):
+            await _ask(lab, "dns-timeout.lab.test", timeout=0.3)
 
         target = lab.target("ws.lab.test")
         assert (target.origin, target.port, target.websocket_path) == (

@@ -140,3 +140,23 @@ def test_hundred_certificate_chain_is_bounded(lab: pki.LabPki) -> None:
     chain = [issued.cert] + [lab.unknown_intermediate.cert] * 99 + [lab.intermediate.cert]
     found = codes(lab, chain)
     assert "cert.chain_extra" in found and "cert.chain_incomplete" not in found
+
+
+def test_strict_verifier_objection_alone_is_a_policy_warning(lab: pki.LabPki) -> None:
+    import trustme
+
+    ca = trustme.CA()  # trustme marks subjectAltName critical next to a non-empty subject
+    issued = ca.issue_cert(NAME)
+    chain = [x509.load_pem_x509_certificate(p.bytes()) for p in issued.cert_chain_pems]
+    root = x509.load_pem_x509_certificate(ca.cert_pem.bytes())
+    found = check_chain(der(chain), NAME, AnchorIndex((root,)), NOW, "s")
+    assert {f.code: f.severity for f in found} == {"cert.policy_violation": Severity.WARN}
+
+
+def test_leaf_issued_by_a_non_ca_is_rejected_by_the_verifier(lab: pki.LabPki) -> None:
+    not_a_ca = leaf(lab, names=["issuer.lab.test"])  # basicConstraints CA:false, yet it signs
+    issued = leaf(lab, issuer=not_a_ca)
+    found = check_chain(der([issued.cert, not_a_ca.cert, lab.intermediate.cert]), NAME,
+                        AnchorIndex((lab.root.cert,)), NOW, "s")
+    assert [f.code for f in found] == ["cert.rejected"]
+    assert found[0].severity is Severity.FAIL and found[0].evidence["verifier"]

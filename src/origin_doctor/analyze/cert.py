@@ -102,7 +102,7 @@ def _ip(text: str) -> str | None:
         return None
 
 
-def _path_findings(facts: ChainFacts, subject: str) -> list[Finding]:
+def _path_findings(facts: ChainFacts, subject: str, name: str) -> list[Finding]:
     leaf = facts.leaf
     if facts.leaf_self_signed and facts.anchor is None:
         return [finding(
@@ -112,9 +112,10 @@ def _path_findings(facts: ChainFacts, subject: str) -> list[Finding]:
     if facts.missing_issuer is not None and len(facts.path) == 1:
         aia = aia_ca_issuers(leaf)
         issuer_name = _cn_of_dn(leaf.issuer)
+        stem = name.lstrip("*.") or "leaf"
         fix = (f"Serve the leaf followed by the intermediate '{issuer_name}': "
-               f"cat leaf.crt '{issuer_name}.pem' > fullchain.crt and point ssl_certificate at fullchain.crt "
-               "(origin-doctor fix-chain writes the file).")
+               f"cat {stem}.crt '{issuer_name}.pem' > {stem}-fullchain.crt and point ssl_certificate at "
+               f"{stem}-fullchain.crt (origin-doctor fix-chain {name} writes the file).")
         if aia:
             fix += f" The CA publishes that intermediate at {aia[0]}."
         sent_desc = "only its leaf" if len(facts.sent) == 1 else f"{len(facts.sent)} certificates, none of them the leaf's issuer"
@@ -267,7 +268,7 @@ def check_chain(
                             f"The certificate at position {bad} of the chain cannot be parsed.",
                             positions=bad, sent=len(chain))]
     facts = chain_facts(parsed.certs, anchors)
-    found = _path_findings(facts, subject)
+    found = _path_findings(facts, subject, name)
     found += _date_findings(facts, subject, now, warn_days)
     found += _name_findings(facts, name, subject)
     found += _shape_findings(facts, subject, order_fatal)

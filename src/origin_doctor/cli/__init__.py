@@ -37,12 +37,17 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from origin_doctor.cli import check, demo, edge_function, explain, serve
+    from origin_doctor.cli import check, demo, edge_function, explain, logs, serve
 
     cli.add_command(check.check)
     cli.add_command(demo.demo)
     cli.add_command(explain.explain)
     cli.add_command(edge_function.edge_function)
+    cli.add_command(logs.logs)
+    from origin_doctor.cli import audit_nginx, fix_chain
+
+    cli.add_command(fix_chain.fix_chain)
+    cli.add_command(audit_nginx.audit_nginx)
     cli.add_command(serve.serve)
 
 

@@ -109,7 +109,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     # --- TLS ---
     _row("tls13-only", "nginx allows TLS 1.3 only; CloudFront offers at most TLS 1.2 to origins "
          "(a TLS 1.3 profile such as s2n's 2025 policy would pass).",
-         "502", "tls.protocol_mismatch", 2, origin=Origin(protocols=("TLSv1.3",))),
+         "502", "tls.protocol_mismatch", 2, "profile.divergent", origin=Origin(protocols=("TLSv1.3",))),
     _row("chacha20-only", "TLS 1.2 suites limited to ECDHE-RSA-CHACHA20-POLY1305, which CloudFront does not offer.",
          "502", "tls.no_shared_cipher", 2, origin=Origin(ciphers="ECDHE-RSA-CHACHA20-POLY1305")),
     _row("ecdsa-p521", "ECDSA P-521 leaf; CloudFront offers only P-256, P-384 and X25519.",

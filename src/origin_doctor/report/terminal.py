@@ -6,6 +6,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from origin_doctor.analyze.ws import upgrade_headline
 from origin_doctor.model import Finding, Severity
 from origin_doctor.result import AddressResult, TargetResult
 from origin_doctor.verdict import headline
@@ -21,7 +22,8 @@ def verdict_line(result: TargetResult) -> Text:
     line = Text()
     line.append(f"{target.name}:{target.port}{via}  ", style="bold")
     style = "bold green" if result.outcome == "ok" else "bold red"
-    line.append(headline(result.verdict), style=style)
+    path = target.websocket_path
+    line.append(headline(result.verdict) if path is None else upgrade_headline(result.verdict, path), style=style)
     return line
 
 
@@ -70,6 +72,10 @@ def _detail(address: AddressResult) -> str:
     http = address.http or {}
     if http.get("status"):
         parts.append(f"HTTP {http['status']}")
+    ws = address.ws or {}
+    if ws.get("status"):
+        reply = f", {ws['reply']} in {ws['reply_ms']:g} ms" if ws.get("reply_ms") is not None else ""
+        parts.append(f"WS {ws['status']}{reply}")
     return ", ".join(parts)
 
 
