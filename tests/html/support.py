@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import ssl
 from dataclasses import replace
 from pathlib import Path
@@ -68,25 +69,49 @@ def lab_report(lab: Any, directory: Path) -> dict[str, Any]:
     return report_document(results, "cloudfront", checked_at=lab.now)
 
 
-def logs_document() -> dict[str, Any]:
-    """The 'origin-doctor/logs/1' shape: a few buckets of 5xx by detailed result type."""
-    types = ["OriginConnectError", "OriginDnsError", "Error"]
-    buckets = [
-        {"start": f"2026-11-29T09:{minute:02d}:00Z", "requests": 100, "5xx": sum(counts),
-         "by_detailed_result_type": dict(zip(types, counts, strict=True))}
-        for minute, counts in zip(range(0, 60, 5), [(5, 0, 1), (9, 2, 0), (0, 0, 0), (14, 1, 3)] * 3, strict=False)
+LOG_FIELDS = ("date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer) "
+              "cs(User-Agent) cs-uri-query cs(Cookie) x-edge-result-type x-edge-request-id x-host-header cs-protocol "
+              "cs-bytes time-taken x-forwarded-for ssl-protocol ssl-cipher x-edge-response-result-type "
+              "cs-protocol-version fle-status fle-encrypted-fields c-port time-to-first-byte "
+              "x-edge-detailed-result-type sc-content-type sc-content-len sc-range-start sc-range-end")
+# 5xx per 5-minute bucket: (OriginConnectError 502, OriginCommError 504, OriginDnsError 502), 12 buckets.
+BUCKET_COUNTS = [(5, 1, 0), (9, 0, 2), (0, 0, 0), (14, 3, 1)] * 3
+DETAILED = (("OriginConnectError", "502"), ("OriginCommError", "504"), ("OriginDnsError", "502"))
+
+
+def _log_line(minute: int, second: int, path: str, status: str, detailed: str, request_id: str) -> str:
+    result = "Hit" if status == "200" else "Error"
+    fields = [
+        "2026-11-29", f"09:{minute:02d}:{second:02d}", "FRA56-P3", "512", "198.51.100.7", "GET",
+        "d111111abcdef8.cloudfront.net", path, status, "-", "Mozilla/5.0", "-", "-", result, request_id,
+        "www.example.test", "https", "387", "0.050", "-", "TLSv1.3", "TLS_AES_128_GCM_SHA256", result, "HTTP/2.0",
+        "-", "-", "50123", "0.010", detailed, "text/html", "120", "-", "-",
     ]
-    return {
-        "schema": "origin-doctor/logs/1",
-        "generated_at": "2026-11-29T10:00:00Z",
-        "window": {"since": None, "until": None},
-        "requests": 1200,
-        "failures": {"total_5xx": sum(b["5xx"] for b in buckets), "cdn_generated_5xx": 80,
-                     "first_seen": "2026-11-29T09:00:03Z", "last_seen": "2026-11-29T09:58:40Z"},
-        "by_detailed_result_type": [{"type": t, "count": 10, "generated_by": "cdn", "meaning": "m"} for t in types],
-        "by_host": [{"host": "www.example.test", "count": 30, "cdn_generated_5xx": 30,
-                     "first_seen": "2026-11-29T09:00:03Z", "last_seen": "2026-11-29T09:58:40Z"}],
-        "by_path": [{"key": PATH_PAYLOAD, "count": 7}, {"key": "/", "count": 3}],
-        "series": {"bucket_seconds": 300, "types": types, "buckets": buckets},
-        "probe": None,
-    }
+    return "\t".join(fields)
+
+
+def write_cloudfront_log(path: Path) -> Path:
+    """A standard CloudFront access log whose failing requests carry markup in the URI path."""
+    lines = ["#Version: 1.0", "#Fields: " + LOG_FIELDS]
+    for bucket, counts in enumerate(BUCKET_COUNTS):
+        minute = bucket * 5
+        lines.append(_log_line(minute, 0, "/", "200", "Hit", f"OK-{bucket}"))
+        number = 0
+        for (detailed, status), count in zip(DETAILED, counts, strict=True):
+            for _ in range(count):
+                number += 1
+                lines.append(_log_line(minute, number % 60, PATH_PAYLOAD, status, detailed, f"R-{bucket}-{number}"))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def logs_document(directory: Path) -> dict[str, Any]:
+    """The real `origin-doctor logs --json` document for that log."""
+    from click.testing import CliRunner
+
+    from origin_doctor.cli import cli
+
+    result = CliRunner().invoke(cli, ["logs", str(write_cloudfront_log(directory / "cloudfront.log")), "--json"])
+    assert result.exit_code == 1, result.output  # CloudFront made 5xx itself
+    document: dict[str, Any] = json.loads(result.output)
+    return document

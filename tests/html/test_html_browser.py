@@ -38,7 +38,7 @@ class QuietHandler(SimpleHTTPRequestHandler):
 def site(lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:  # type: ignore[no-untyped-def]
     root = tmp_path_factory.mktemp("site")
     write_html(lab_report(lab, tmp_path_factory.mktemp("evil")), root / "report.html")
-    write_html(logs_document(), root / "logs.html")
+    write_html(logs_document(tmp_path_factory.mktemp("logs")), root / "logs.html")
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(root)))
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
     thread.start()

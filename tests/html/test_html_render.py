@@ -25,6 +25,11 @@ def report(lab, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:  # 
     return lab_report(lab, tmp_path_factory.mktemp("evil"))
 
 
+@pytest.fixture(scope="module")
+def logs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return logs_document(tmp_path_factory.mktemp("logs"))
+
+
 class Elements(html.parser.HTMLParser):
     """Every start tag with its attributes, as a browser's tokenizer would see them."""
 
@@ -85,11 +90,12 @@ def test_page_is_self_contained_with_a_csp_matching_its_inline_code(report: dict
     assert "Missing intermediate" in page and "Origin Doctor Lab CA R3" in page
 
 
-def test_attacker_controlled_text_is_escaped(report: dict[str, Any]) -> None:
+def test_attacker_controlled_text_is_escaped(report: dict[str, Any], logs: dict[str, Any]) -> None:
     evil = next(r for r in report["results"] if r["target"]["name"] == EVIL_NAME)
     chain = evil["addresses"][0]["tls"]["chain"]
     assert "script" in chain[0]["subject"] and any("svg" in n for n in chain[0]["names"])  # the payloads got there
-    for page in (render_html(report), render_html(logs_document())):
+    assert logs["by_path"][0]["key"].startswith("/<script>")  # the log parser kept the markup
+    for page in (render_html(report), render_html(logs)):
         elements = parsed(page)
         assert [t for t, _ in elements.tags].count("script") == 1
         assert not [t for t, _ in elements.tags if t in ("img", "iframe", "object", "embed")]
@@ -97,26 +103,37 @@ def test_attacker_controlled_text_is_escaped(report: dict[str, Any]) -> None:
         for payload in PAYLOADS:
             assert payload not in page
     assert "&lt;svg onload=window.__pwned=3&gt;" in render_html(report)
-    assert "&lt;script&gt;window.__pwned=4&lt;/script&gt;" in render_html(logs_document())
+    assert "&lt;script&gt;window.__pwned=4&lt;/script&gt;" in render_html(logs)
 
 
-def test_logs_document_draws_the_5xx_chart() -> None:
-    page = render_html(logs_document())
+def test_logs_document_draws_the_5xx_chart(logs: dict[str, Any]) -> None:
+    page = render_html(logs)
     bars = re.findall(r'<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="[\d.]+" fill="(#[0-9a-f]{6})">', page)
-    assert len(bars) == 21  # 12 buckets cycling (5,0,1), (9,2,0), (0,0,0), (14,1,3): 2 + 2 + 0 + 3 bars per cycle
+    assert len(bars) == 21  # 12 buckets cycling (5,1,0), (9,0,2), (0,0,0), (14,3,1): 2 + 2 + 0 + 3 bars per cycle
     assert len(set(bars)) == 3
-    assert "OriginConnectError (84)" in page and "5xx over time" in page
+    assert "OriginConnectError (84)" in page and "OriginCommError (12)" in page and "OriginDnsError (9)" in page
+    assert "105 5xx in 117 requests" in page
 
 
-def test_write_html_and_bad_input(tmp_path: Path) -> None:
+def test_logs_command_writes_html(tmp_path: Path) -> None:
+    from tests.html.support import write_cloudfront_log
+
+    log, out = write_cloudfront_log(tmp_path / "cf.log"), tmp_path / "logs.html"
+    result = CliRunner().invoke(cli, ["logs", str(log), "--html", str(out)])
+    assert result.exit_code == 1, result.output
+    page = out.read_text()
+    assert "5xx over time by detailed result type" in page and "<svg id=\"chart\"" in page
+
+
+def test_write_html_and_bad_input(tmp_path: Path, logs: dict[str, Any]) -> None:
     target = tmp_path / "r.html"
-    write_html(logs_document(), target)
+    write_html(logs, target)
     assert target.read_text().startswith("<!DOCTYPE html>") and oct(target.stat().st_mode)[-3:] == "644"
     assert [p.name for p in tmp_path.iterdir()] == ["r.html"]
     with pytest.raises(InputError, match="schema"):
         render_html({"schema": "something/else"})
     with pytest.raises(InputError, match="cannot write"):
-        write_html(logs_document(), tmp_path / "missing-dir" / "r.html")
+        write_html(logs, tmp_path / "missing-dir" / "r.html")
 
 
 def test_check_writes_html(lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
