@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import importlib
 import ipaddress
 import random
 import re
@@ -97,7 +98,7 @@ def read_targets(path: str) -> list[Target]:
 def _fleet_findings(results: Sequence[Any]) -> tuple[Finding, ...]:
     """Cross-target findings when the fleet analysis is available (it lands with `scan`)."""
     try:
-        from origin_doctor.analyze import fleet  # type: ignore[attr-defined]
+        fleet = importlib.import_module("origin_doctor.analyze.fleet")
     except ImportError:
         return ()
     return tuple(fleet.fleet_findings(results))
@@ -213,7 +214,7 @@ class Exporter:
     async def scan(self) -> Snapshot:
         started = dt.datetime.now(dt.UTC)
         clock = time.monotonic()
-        results = [r async for r in check_targets(self.targets, self.options, self.concurrency)]
+        results = [r async for r in check_targets(self.targets, self.options, concurrency=self.concurrency)]
         order = {id(t): i for i, t in enumerate(self.targets)}
         results.sort(key=lambda r: order.get(id(r.target), 0))
         return Snapshot(
