@@ -106,6 +106,18 @@ def test_probe_endpoint(exporter: Exporter) -> None:
     assert value(good, "origin_doctor_probe_success", target=GOOD) == 1
 
 
+def test_probe_answers_within_the_scrape_timeout(exporter: Exporter, lab) -> None:  # type: ignore[no-untyped-def]
+    port = lab.endpoints["blackhole.lab.test"][1]  # connections are never answered
+    started = time.monotonic()
+    status, _, text = fetch(base(exporter) + f"/probe?target=blackhole.lab.test:{port}",
+                            headers={"X-Prometheus-Scrape-Timeout-Seconds": "2"})
+    assert status == 200 and time.monotonic() - started < 2
+    metrics = samples(text)
+    assert value(metrics, "origin_doctor_probe_timeout_seconds") == pytest.approx(1.5)
+    assert value(metrics, "origin_doctor_probe_success", target="blackhole.lab.test") == 0
+    assert value(metrics, "origin_doctor_predicted_status", target="blackhole.lab.test") == 504
+
+
 @pytest.mark.parametrize("query", ["target=not%20a%20host!", "target=%3Cscript%3E", "", "target=",
                                    "target=a.test&target=b.test"])
 def test_probe_with_a_bad_target_is_a_clear_400(exporter: Exporter, query: str) -> None:

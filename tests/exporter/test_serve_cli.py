@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -86,6 +87,18 @@ def test_remote_bind_needs_the_explicit_flag(tmp_path: Path) -> None:
     for bad in ("9109", "127.0.0.1:99999", "127.0.0.1:", "[::1]"):
         with pytest.raises(UsageError):
             parse_listen(bad, allow_remote=False)
+
+
+def test_port_in_use_is_one_line_exit_2(tmp_path: Path) -> None:
+    fleet = tmp_path / "fleet.txt"
+    fleet.write_text("www.example.test\n")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["serve", "--targets", str(fleet), "--listen", f"127.0.0.1:{port}"])
+    assert result.exit_code == 2 and result.output.startswith("error: cannot listen on 127.0.0.1:")
+    assert result.output.count("\n") == 1
 
 
 @pytest.mark.parametrize(("content", "message"), [

@@ -48,8 +48,8 @@ def serve(targets_file: str, interval: float, listen: str, allow_remote: bool, c
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    previous = signal.signal(signal.SIGTERM, on_signal)
     bound_host, bound_port = exporter.start(host, port)
+    previous = signal.signal(signal.SIGTERM, on_signal)
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     click.echo(f"origin-doctor serve: {len(targets)} targets every {interval:g}s; "
                f"listening on http://{shown}:{bound_port}/", err=True)
