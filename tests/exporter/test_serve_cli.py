@@ -20,18 +20,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from origin_doctor.cli import cli
 from origin_doctor.errors import UsageError
 from origin_doctor.exporter import parse_listen, read_targets, valid_host
-from origin_doctor.lab.checking import LAB_CONNECT_TIMEOUT, LAB_READ_TIMEOUT
+from tests.html.support import lab_args
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
-
-
-def lab_args(lab) -> list[str]:  # type: ignore[no-untyped-def]
-    args = ["--ca-bundle", str(lab.ca_bundle), "--at", lab.now.isoformat(), "--no-compare",
-            "--connect-timeout", str(LAB_CONNECT_TIMEOUT), "--connect-attempts", "1",
-            "--read-timeout", str(LAB_READ_TIMEOUT)]
-    for entry in lab.resolve_args():
-        args += ["--resolve", entry]
-    return args
 
 
 def test_serve_process_exports_the_lab_and_stops_on_sigterm(lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

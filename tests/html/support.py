@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from origin_doctor.engine import check_target
-from origin_doctor.lab.checking import lab_options, lab_target
+from origin_doctor.lab.checking import LAB_CONNECT_TIMEOUT, LAB_READ_TIMEOUT, lab_options, lab_target
 from origin_doctor.lab.peers import start_peer
 from origin_doctor.model import Target
 from origin_doctor.report.json import report_document
@@ -49,6 +49,16 @@ def mint_markup_certificate(now: dt.datetime, directory: Path) -> tuple[Path, Pa
     key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
     return cert_path, key_path
+
+
+def lab_args(lab: Any) -> list[str]:
+    """The CLI flags that point a command at the running lab."""
+    args = ["--ca-bundle", str(lab.ca_bundle), "--at", lab.now.isoformat(), "--no-compare",
+            "--connect-timeout", str(LAB_CONNECT_TIMEOUT), "--connect-attempts", "1",
+            "--read-timeout", str(LAB_READ_TIMEOUT)]
+    for entry in lab.resolve_args():
+        args += ["--resolve", entry]
+    return args
 
 
 async def _check_all(lab: Any, directory: Path) -> list[Any]:

@@ -17,7 +17,7 @@ from origin_doctor.cli import cli
 from origin_doctor.errors import InputError
 from origin_doctor.report.html import render_html, write_html
 from origin_doctor.report.html_view import run_view
-from tests.html.support import EVIL_NAME, PAYLOADS, lab_report, logs_document
+from tests.html.support import EVIL_NAME, PAYLOADS, lab_args, lab_report, logs_document
 
 
 @pytest.fixture(scope="module")
@@ -137,8 +137,6 @@ def test_write_html_and_bad_input(tmp_path: Path, logs: dict[str, Any]) -> None:
 
 
 def test_check_writes_html(lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from tests.exporter.test_serve_cli import lab_args
-
     port = lab.endpoints["ws.lab.test"][1]
     out = tmp_path / "ws.html"
     result = CliRunner().invoke(cli, ["check", f"ws.lab.test:{port}", "--html", str(out), "--json", *lab_args(lab)])
