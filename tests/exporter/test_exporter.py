@@ -179,3 +179,12 @@ def test_rescans_on_the_interval_and_never_overlaps(lab) -> None:  # type: ignor
     starts = [s for s, _ in spans]
     for earlier, later in zip(starts, starts[1:], strict=False):
         assert 0.85 <= later - earlier <= 1.6
+
+
+def test_status_page_before_the_first_scan(lab) -> None:  # type: ignore[no-untyped-def]
+    waiting = Exporter([lab_target(lab, GOOD, websocket=False)], lab_options(lab), interval=3600)
+    page = waiting.status_page().decode()
+    assert "the first scan is still running" in page and "No targets in this report." in page
+    metrics = samples(waiting.metrics_page().decode())
+    assert value(metrics, "origin_doctor_scans_total") == 0
+    assert not [name for name, _ in metrics if name == "origin_doctor_last_run_timestamp_seconds"]
