@@ -37,7 +37,7 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from origin_doctor.cli import check, demo, distribution, edge_function, explain, logs
+    from origin_doctor.cli import check, demo, distribution, edge_function, explain, logs, serve
 
     cli.add_command(check.check)
     cli.add_command(demo.demo)
@@ -49,6 +49,7 @@ def _register() -> None:
     cli.add_command(fix_chain.fix_chain)
     cli.add_command(audit_nginx.audit_nginx)
     cli.add_command(distribution.distribution)
+    cli.add_command(serve.serve)
 
 
 _register()
