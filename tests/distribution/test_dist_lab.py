@@ -161,3 +161,12 @@ def test_fleet_findings_over_the_probes(report: dict[str, Any]) -> None:
         return
     codes = {f["code"] for f in report["fleet_findings"]}
     assert "fleet.inconsistent_chain" in codes, report["fleet_findings"]
+
+
+def test_html_report_is_written_next_to_the_json(lab: Any, tmp_path: Path) -> None:
+    page = tmp_path / "dist.html"
+    code, output = run(tmp_path, lab, get_distribution_config_output(ports(lab)), "--json", "--html", str(page))
+    assert code == 1, output
+    html = page.read_text("utf-8")
+    assert "ws.lab.test" in html and "cert.chain_incomplete" in html
+    assert json.loads(output)["schema"] == "origin-doctor/report/1"

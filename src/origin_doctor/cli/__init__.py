@@ -37,19 +37,30 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from origin_doctor.cli import check, demo, distribution, edge_function, explain, logs, serve
+    from origin_doctor.cli import (
+        audit_nginx,
+        check,
+        demo,
+        distribution,
+        edge_function,
+        explain,
+        fix_chain,
+        logs,
+        serve,
+    )
 
-    cli.add_command(check.check)
-    cli.add_command(demo.demo)
-    cli.add_command(explain.explain)
-    cli.add_command(edge_function.edge_function)
-    cli.add_command(logs.logs)
-    from origin_doctor.cli import audit_nginx, fix_chain
-
-    cli.add_command(fix_chain.fix_chain)
-    cli.add_command(audit_nginx.audit_nginx)
-    cli.add_command(distribution.distribution)
-    cli.add_command(serve.serve)
+    for command in (
+        check.check,
+        demo.demo,
+        distribution.distribution,
+        fix_chain.fix_chain,
+        audit_nginx.audit_nginx,
+        logs.logs,
+        edge_function.edge_function,
+        serve.serve,
+        explain.explain,
+    ):
+        cli.add_command(command)
 
 
 _register()

@@ -16,6 +16,7 @@ from origin_doctor.distribution.model import Distribution, HeaderPolicy
 from origin_doctor.distribution.parse import load_json, parse_distribution, parse_policies
 from origin_doctor.distribution.report import DistributionReport, distribution_section, render
 from origin_doctor.errors import InputError, UsageError
+from origin_doctor.report.html import write_html
 from origin_doctor.report.json import dumps, report_document
 
 # Command-line flags that, when given, win over the distribution's per-origin values.
@@ -34,10 +35,11 @@ _PER_ORIGIN_FLAGS = ("ssl_protocols", "connect_timeout", "connect_attempts", "re
               help="get-cache-policy (or list-cache-policies) JSON for a custom cache policy. Repeatable.")
 @probe_options
 @click.option("--json", "as_json", is_flag=True, help="Write exactly one JSON document to stdout.")
+@click.option("--html", "html_path", default=None, metavar="PATH", help="Also write a self-contained HTML report.")
 @click.option("-v", "--verbose", is_flag=True, help="Show every probe's details and info findings.")
 def distribution(dist_file: str | None, distribution_id: str | None, aws_profile: str | None,
                  endpoint_url: str | None, policy_files: tuple[str, ...], cache_policy_files: tuple[str, ...],
-                 as_json: bool, verbose: bool, **probe: Any) -> None:
+                 as_json: bool, html_path: str | None, verbose: bool, **probe: Any) -> None:
     """Check every origin of a CloudFront distribution, under every alias, as CloudFront connects.
 
     DIST.json is the output of `aws cloudfront get-distribution-config` or `get-distribution`
@@ -52,6 +54,7 @@ def distribution(dist_file: str | None, distribution_id: str | None, aws_profile
         origin-doctor distribution dist.json
         origin-doctor distribution --id E123 --profile-name prod --json > report.json
         origin-doctor distribution dist.json --origin-request-policy my-policy.json
+        origin-doctor distribution dist.json --html dist-report.html
     """
     if (dist_file is None) == (distribution_id is None):
         raise UsageError("give either DIST.json or --id ID")
@@ -67,7 +70,7 @@ def distribution(dist_file: str | None, distribution_id: str | None, aws_profile
         dist = parse_distribution(_read_json(dist_file), "stdin" if dist_file == "-" else dist_file)
     fixed = [flag for flag in _PER_ORIGIN_FLAGS if probe.get(flag) is not None]
     report = asyncio.run(check_distribution(dist, policies, options, fixed, unread))
-    _emit(report, options.profile.id, options.now, as_json, verbose)
+    _emit(report, options.profile.id, options.now, as_json, verbose, html_path)
     sys.exit(1 if report.failed else 0)
 
 
@@ -96,11 +99,13 @@ def _read_json(name: str) -> Any:
     return load_json(text, "stdin" if name == "-" else name)
 
 
-def _emit(report: DistributionReport, profile: str, now: Any, as_json: bool, verbose: bool) -> None:
+def _emit(report: DistributionReport, profile: str, now: Any, as_json: bool, verbose: bool,
+          html_path: str | None) -> None:
+    doc = report_document(report.ordered_results, profile, checked_at=now, fleet_findings=report.fleet_findings)
+    doc["distribution"] = distribution_section(report)
+    if html_path is not None:
+        write_html(doc, html_path)
     if as_json:
-        doc = report_document(report.ordered_results, profile, checked_at=now,
-                              fleet_findings=report.fleet_findings)
-        doc["distribution"] = distribution_section(report)
         sys.stdout.write(dumps(doc) + "\n")
     else:
         Console(file=sys.stdout, soft_wrap=False).print(render(report, verbose=verbose))
