@@ -23,6 +23,7 @@ from origin_doctor.analyze.tls import (
     ALL_GROUPS,
     ALL_SIGALGS,
     ALL_SUITES,
+    LEGACY_VERSIONS,
     NO_SNI,
     TLS12_ANY,
     WITH_TLS13,
@@ -48,6 +49,7 @@ EXTRA_SUITES = (
     "DHE-RSA-AES128-GCM-SHA256", "DHE-RSA-AES256-GCM-SHA384", "DHE-RSA-CHACHA20-POLY1305",
     "DHE-RSA-AES128-SHA", "DHE-RSA-AES256-SHA",
 )
+LEGACY_TLS = ("TLSv1", "TLSv1.1", "TLSv1.2")
 TLS13_SUITES = ("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256")
 EXTRA_GROUPS = ("P-521", "X448")
 EXTRA_SIGALGS = (
@@ -172,8 +174,10 @@ def _diagnostic_offers(profile: Profile, sni: str | None) -> dict[str, HelloOffe
         ALL_SIGALGS: _offer(
             profile, sni, signature_algorithms=tuple(dict.fromkeys((*profile.signature_algorithms, *EXTRA_SIGALGS)))
         ),
+        LEGACY_VERSIONS: _offer(profile, sni, versions=LEGACY_TLS),
         TLS12_ANY: _offer(
             profile, sni,
+            versions=LEGACY_TLS,
             cipher_suites=tuple(dict.fromkeys((*profile.cipher_suites, *EXTRA_SUITES))),
             groups=tuple(dict.fromkeys((*profile.groups, *EXTRA_GROUPS))),
             signature_algorithms=tuple(dict.fromkeys((*profile.signature_algorithms, *EXTRA_SIGALGS))),
@@ -289,7 +293,7 @@ async def _check_address(ctx: _Context, target: Target, address: str, dns_ms: fl
             return replace(_address(address, target, dns_ms, tcp, tls_info, None, found), ws=ws.summary())
 
         http = await http_probe.request(stream, target.http_host, target.path, profile.read_timeout,
-                                        profile.max_response_header_bytes)
+                                        profile.max_response_header_bytes, extra_headers=target.origin_headers)
         found += check_http(http, subject, profile.read_timeout, profile.max_response_header_bytes)
         http_info = {
             "status": http.status, "reason": http.reason or None, "header_bytes": http.header_bytes,

@@ -85,7 +85,8 @@ class Target:
 
     `name` is the viewer-facing name; `origin` the name (or address) the CDN connects to.
     When `forward_host` is true the distribution forwards the viewer's Host, so SNI, the
-    certificate name check and the Host header all use `host_header`.
+    certificate name check and the Host header all use `host_header`. `origin_headers` are the
+    distribution's custom origin headers, added to the HTTP request as CloudFront adds them.
     """
 
     name: str
@@ -100,6 +101,7 @@ class Target:
     ws_send: str | None = None
     site: str | None = None
     profile: str | None = None
+    origin_headers: tuple[tuple[str, str], ...] = ()
 
     @property
     def sni(self) -> str:
@@ -128,4 +130,6 @@ class Target:
             data["websocket"] = self.websocket_path
         if self.site is not None:
             data["site"] = self.site
+        if self.origin_headers:
+            data["origin_headers"] = [name for name, _ in self.origin_headers]  # values may be secrets
         return data

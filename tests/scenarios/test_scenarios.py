@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 
@@ -51,3 +52,14 @@ def test_the_incident_names_the_missing_intermediate(lab) -> None:  # type: igno
     assert "Origin Doctor Lab CA R3" in incomplete.fix
     chain = ws.addresses[0].tls["chain"]  # type: ignore[index]
     assert len(chain) == 1 and "ws.lab.test" in chain[0]["names"]
+
+
+def test_narrowed_origin_ssl_protocols_name_the_version_the_origin_speaks(lab) -> None:  # type: ignore[no-untyped-def]
+    options = lab_options(lab)
+    narrowed = options.profile.with_overrides(ssl_protocols=("TLSv1", "TLSv1.1"))
+    result = asyncio.run(check_target(lab_target(lab, "www.lab.test"), dataclasses.replace(options, profile=narrowed)))
+    assert result.verdict.primary is not None and result.verdict.primary.code == "tls.protocol_mismatch"
+    assert result.verdict.primary.evidence["origin_versions"] == "TLSv1.2"
+    assert "OriginSslProtocols" in result.verdict.primary.fix
+    # the healthy twin: the same origin with the profile's default versions
+    assert diagnose(lab, "www.lab.test").outcome == "ok"

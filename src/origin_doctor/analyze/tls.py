@@ -18,7 +18,8 @@ ALL_SUITES = "all_suites"  # the profile's versions, every known TLS<=1.2 suite
 ALL_GROUPS = "all_groups"  # the profile plus P-521 and X448
 ALL_SIGALGS = "all_sigalgs"  # the profile plus RSA-PSS and EdDSA schemes
 NO_SNI = "no_sni"  # the profile's hello without a server name
-TLS12_ANY = "tls12_any"  # the profile's versions with every known suite, group and signature scheme
+TLS12_ANY = "tls12_any"  # TLS 1.0-1.2 with every known suite, group and signature scheme
+LEGACY_VERSIONS = "legacy_versions"  # TLS 1.0-1.2 with the profile's own suites, groups and schemes
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,16 +84,24 @@ def _explain_failure(neg: Negotiation, subject: str, profile: Profile, sni: str 
             f"The origin rejects the server name '{sni}' that CloudFront sends ({alert}).",
             fix=f"Add a server block / listener certificate for '{sni}' on the origin, or make it the default.",
             **evidence)
+    legacy = diag.get(LEGACY_VERSIONS)
+    if _accepted(legacy) and legacy is not None and legacy.version not in profile.offered_versions():
+        # The distribution's OriginSslProtocols (--ssl-protocols) leaves out what the origin speaks.
+        return finding(
+            "tls.protocol_mismatch", subject,
+            f"The origin speaks {legacy.version}, which this origin's allowed protocols ({offered}) leave out.",
+            fix=f"Add {legacy.version} to the distribution's OriginSslProtocols, or enable {offered} on the origin.",
+            origin_versions=legacy.version, **evidence)
     with13 = diag.get(WITH_TLS13)
     only13 = (_accepted(with13) and with13 is not None and with13.version == "TLSv1.3"
               and not profile.offers_tls13 and not _accepted(diag.get(TLS12_ANY)))
-    if hello.alert == "protocol_version" or only13:
-        if only13:
-            return finding(
-                "tls.protocol_mismatch", subject,
-                f"The origin speaks only TLS 1.3; CloudFront offers {offered} to origins ({alert}).",
-                fix="Allow TLS 1.2 on the origin (nginx: 'ssl_protocols TLSv1.2 TLSv1.3;').",
-                origin_versions="TLSv1.3", **evidence)
+    if only13:
+        return finding(
+            "tls.protocol_mismatch", subject,
+            f"The origin speaks only TLS 1.3; CloudFront offers {offered} to origins ({alert}).",
+            fix="Allow TLS 1.2 on the origin (nginx: 'ssl_protocols TLSv1.2 TLSv1.3;').",
+            origin_versions="TLSv1.3", **evidence)
+    if hello.alert == "protocol_version":
         return finding(
             "tls.protocol_mismatch", subject,
             f"The origin accepts none of the TLS versions CloudFront offers ({offered}).",

@@ -37,15 +37,32 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from origin_doctor.cli import check, demo, edge_function, explain, logs
-    from origin_doctor.cli.scan import scan
+    from origin_doctor.cli import (
+        audit_nginx,
+        check,
+        demo,
+        distribution,
+        edge_function,
+        explain,
+        fix_chain,
+        logs,
+        scan,
+        serve,
+    )
 
-    cli.add_command(check.check)
-    cli.add_command(demo.demo)
-    cli.add_command(explain.explain)
-    cli.add_command(edge_function.edge_function)
-    cli.add_command(logs.logs)
-    cli.add_command(scan)
+    for command in (
+        check.check,
+        scan.scan,
+        demo.demo,
+        distribution.distribution,
+        fix_chain.fix_chain,
+        audit_nginx.audit_nginx,
+        logs.logs,
+        edge_function.edge_function,
+        serve.serve,
+        explain.explain,
+    ):
+        cli.add_command(command)
 
 
 _register()

@@ -21,6 +21,7 @@ from origin_doctor.logs.records import BadLines, Window
 from origin_doctor.logs.render import build_document, render
 from origin_doctor.logs.sources import FORMATS, expand, guarded_lines, open_binary, scan_all
 from origin_doctor.logs.summary import FAILED_REQUEST_CAP, LogSummary
+from origin_doctor.report.html import write_html
 
 _DURATION = re.compile(r"^(\d+)\s*([smhd]?)$")
 _UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -68,6 +69,8 @@ def _bucket(text: str) -> int:
               help="With --probe: the origin behind a viewer host (default: the host itself). Repeatable.")
 @probe_options
 @click.option("--json", "as_json", is_flag=True, help="Write one JSON document (origin-doctor/logs/1).")
+@click.option("--html", "html_path", default=None, metavar="PATH",
+              help="Also write a self-contained HTML report with the 5xx chart.")
 def logs(
     paths: tuple[str, ...],
     fmt: str,
@@ -83,6 +86,7 @@ def logs(
     probe: bool,
     origins: tuple[str, ...],
     as_json: bool,
+    html_path: str | None,
     **probe_settings: Any,
 ) -> None:
     """Summarise the 5xx in CloudFront logs and say whether the origin ever saw them.
@@ -94,6 +98,7 @@ def logs(
     \b
     Examples:
         origin-doctor logs cloudfront/*.gz
+        origin-doctor logs cloudfront/*.gz --html 5xx.html
         origin-doctor logs cloudfront/ --origin-log /var/log/nginx/access.log \\
             --origin-format recommended
         origin-doctor logs kinesis.log --realtime-fields timestamp,c-ip,sc-status,...
@@ -147,6 +152,8 @@ def logs(
             summary.probe_candidates(), origin_map, summary.failed_requests.values(), check_options
         )
     document = build_document(summary, window, datetime.now(UTC), correlation, probed)
+    if html_path is not None:
+        write_html(document, html_path)
     if as_json:
         click.echo(json.dumps(document, indent=2))
     else:

@@ -54,10 +54,10 @@ def _header_block_size(raw: bytes) -> int | None:
 
 
 async def request(stream: Stream, host: str, path: str, read_timeout: float, max_header_bytes: int,
-                  method: str = "GET") -> HttpObservation:
+                  method: str = "GET", extra_headers: tuple[tuple[str, str], ...] = ()) -> HttpObservation:
     reader, writer = stream
     request_id = secrets.token_urlsafe(42)[:56]
-    headers = cloudfront_request_headers(host, request_id)
+    headers = cloudfront_request_headers(host, request_id) + list(extra_headers)
     conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_READ_BYTES)
     started = time.perf_counter()
     raw = bytearray()
