@@ -17,10 +17,12 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import replace
 from typing import Any
 
+from origin_doctor.codes import finding
 from origin_doctor.engine import CheckOptions, check_targets
 from origin_doctor.model import Target
 from origin_doctor.report.json import result_line
 from origin_doctor.result import TargetResult
+from origin_doctor.verdict import decide
 
 Item = Target | tuple[Target, CheckOptions]
 _FRAME = struct.Struct("!I")
@@ -36,19 +38,20 @@ def default_workers(total: int | None) -> int:
 async def scan_results(items: Iterable[Item], options: CheckOptions, *, workers: int, concurrency: int,
                        per_address: int) -> AsyncIterator[tuple[TargetResult, str]]:
     """(result, its JSON line) in completion order from `workers` processes (1: in this process).
-    From workers the result is slimmed to what the tally and fleet analysis read; the line is whole."""
+    From workers the result is slimmed to what the tally and fleet analysis read; the line is whole.
+    A worker that dies leaves an internal.error result for each target it had not finished."""
     if workers <= 1:
         async for result in check_targets(items, options, concurrency, per_address):
             yield result, result_line(result)
         return
     share = (max(1, -(-concurrency // workers)), max(1, per_address // workers) if per_address > 0 else 0)
-    children = [await asyncio.create_subprocess_exec(
+    pool = [_Worker(await asyncio.create_subprocess_exec(
         sys.executable, "-m", "origin_doctor.scan_workers", stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE, env=dict(os.environ), start_new_session=True,
-    ) for _ in range(workers)]
+    ), options.profile.id) for _ in range(workers)]
     results: asyncio.Queue[tuple[TargetResult, str] | None] = asyncio.Queue(maxsize=workers * 256)
-    tasks = [asyncio.create_task(_feed(items, options, share, children))]
-    tasks += [asyncio.create_task(_collect(child, results)) for child in children]
+    tasks = [asyncio.create_task(_feed(items, options, share, pool, results))]
+    tasks += [asyncio.create_task(worker.collect(results)) for worker in pool]
     clean = False
     try:
         finished = 0
@@ -63,66 +66,94 @@ async def scan_results(items: Iterable[Item], options: CheckOptions, *, workers:
     finally:
         for task in tasks:
             task.cancel()
-        for child in children:
-            # Workers that closed their output exit by themselves; killing one that has just exited
-            # would reap it behind asyncio's child watcher. Interrupted runs stop them at once.
-            if clean:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(child.wait(), 5.0)
-            if child.returncode is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(child.pid, signal.SIGKILL)  # not child.kill(): it polls, and so reaps
-            await child.wait()
+        for worker in pool:
+            await worker.stop(wait=clean)
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
 
 
-async def _feed(items: Iterable[Item], options: CheckOptions, share: tuple[int, int],
-                children: list[asyncio.subprocess.Process]) -> None:
+class _Worker:
+    """One worker process, the targets it has not answered yet, and whether it is gone."""
+
+    def __init__(self, process: asyncio.subprocess.Process, profile: str) -> None:
+        self.process = process
+        self.profile = profile
+        self.pending: dict[int, Target] = {}
+        self.sent_options: set[int] = set()
+        self.dead = False
+
+    def send(self, message: tuple[Any, ...]) -> None:
+        assert self.process.stdin is not None
+        payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        self.process.stdin.write(_FRAME.pack(len(payload)) + payload)
+
+    async def collect(self, results: asyncio.Queue[tuple[TargetResult, str] | None]) -> None:
+        stdout = self.process.stdout
+        assert stdout is not None
+        try:
+            while True:
+                try:
+                    head = await stdout.readexactly(_FRAME.size)
+                    seq, result, line = pickle.loads(await stdout.readexactly(_FRAME.unpack(head)[0]))
+                except asyncio.IncompleteReadError:
+                    break
+                self.pending.pop(seq, None)
+                await results.put((result, line))
+            self.dead = True
+            if self.pending:
+                code = await self.process.wait()
+                for target in self.pending.values():
+                    await results.put(self.lost(target, f"its worker process exited with status {code}"))
+                self.pending.clear()
+        finally:
+            await results.put(None)
+
+    def lost(self, target: Target, why: str) -> tuple[TargetResult, str]:
+        bug = finding("internal.error", target.name, f"origin-doctor did not finish this target: {why}.",
+                      exception="WorkerLost", message=why)
+        result = TargetResult(target, decide([bug]), (bug,), profile=self.profile)
+        return result, result_line(result)
+
+    async def stop(self, *, wait: bool) -> None:
+        # A worker that closed its output exits by itself; killing one that has just exited would reap
+        # it behind asyncio's child watcher (child.kill() polls). Interrupted runs stop them at once.
+        if wait:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.process.wait(), 5.0)
+        if self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.process.pid, signal.SIGKILL)
+        await self.process.wait()
+
+
+async def _feed(items: Iterable[Item], options: CheckOptions, share: tuple[int, int], pool: list[_Worker],
+                results: asyncio.Queue[tuple[TargetResult, str] | None]) -> None:
     """Send each target to the worker its origin name hashes to; own options travel once per worker."""
-    sent_options: list[set[int]] = [set() for _ in children]
     try:
-        for child in children:
-            _send(child, ("start", options, share))
-        for item in items:
+        for worker in pool:
+            worker.send(("start", options, share))
+        for seq, item in enumerate(items):
             target, own = item if isinstance(item, tuple) else (item, None)
-            index = zlib.crc32(target.origin.encode()) % len(children)
-            child = children[index]
+            worker = pool[zlib.crc32(target.origin.encode()) % len(pool)]
+            if worker.dead:
+                await results.put(worker.lost(target, "its worker process had exited"))
+                continue
             key = None
             if own is not None:
                 key = id(own)
-                if key not in sent_options[index]:
-                    _send(child, ("options", key, own))
-                    sent_options[index].add(key)
-            _send(child, ("target", target, key))
-            assert child.stdin is not None
-            await child.stdin.drain()
+                if key not in worker.sent_options:
+                    worker.send(("options", key, own))
+                    worker.sent_options.add(key)
+            worker.pending[seq] = target
+            worker.send(("target", target, key, seq))
+            assert worker.process.stdin is not None
+            with contextlib.suppress(ConnectionError):  # a dead worker: collect() reports its targets
+                await worker.process.stdin.drain()
     finally:  # also on a bad input file: the workers finish what they have, then the error surfaces
-        for child in children:
-            assert child.stdin is not None
-            child.stdin.close()
-
-
-def _send(child: asyncio.subprocess.Process, message: tuple[Any, ...]) -> None:
-    assert child.stdin is not None
-    payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    child.stdin.write(_FRAME.pack(len(payload)) + payload)
-
-
-async def _collect(child: asyncio.subprocess.Process, results: asyncio.Queue[tuple[TargetResult, str] | None]
-                   ) -> None:
-    assert child.stdout is not None
-    try:
-        while True:
-            try:
-                head = await child.stdout.readexactly(_FRAME.size)
-                payload = await child.stdout.readexactly(_FRAME.unpack(head)[0])
-            except asyncio.IncompleteReadError:
-                break
-            await results.put(pickle.loads(payload))
-    finally:
-        await results.put(None)
+        for worker in pool:
+            assert worker.process.stdin is not None
+            worker.process.stdin.close()
 
 
 _CERT_KEYS = ("sha256", "subject", "issuer", "names", "not_after")
@@ -162,16 +193,20 @@ async def _worker() -> None:
     _, options, (concurrency, per_address) = start
     own_options: dict[int, CheckOptions] = {}
 
+    seqs: dict[int, int] = {}  # id(target) -> the parent's sequence number
+
     async def items() -> AsyncIterator[Item]:
         while (message := await read()) is not None:
             if message[0] == "options":
                 own_options[message[1]] = message[2]
             else:
-                _, target, key = message
+                _, target, key, seq = message
+                seqs[id(target)] = seq
                 yield target if key is None else (target, own_options[key])
 
     async for result in check_targets(items(), options, concurrency, per_address):
-        payload = pickle.dumps((slim(result), result_line(result)), protocol=pickle.HIGHEST_PROTOCOL)
+        seq = seqs.pop(id(result.target))
+        payload = pickle.dumps((seq, slim(result), result_line(result)), protocol=pickle.HIGHEST_PROTOCOL)
         out.write(_FRAME.pack(len(payload)) + payload)
         out.flush()
 

@@ -4,6 +4,7 @@ input lines, exit codes, one JSON document, and JSON Lines that survive SIGINT."
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -195,3 +196,48 @@ def test_per_target_ca_bundle_is_relative_to_the_fleet_file(fleet_lab: FleetLab,
     assert [r["outcome"] for r in doc["results"]] == ["ok"]
     assert f"error: {fleet}:3: {folder / 'missing.pem'}: CA bundle not found" in run.stderr
     assert run.returncode == 2
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def test_a_killed_worker_leaves_internal_errors_not_holes(tmp_path: Path) -> None:
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(64)  # never accepted: every hello waits for the whole (short) timeout
+    port = silent.getsockname()[1]
+    try:
+        names = [f"slow{i}.test" for i in range(8)]
+        hosts = tmp_path / "hosts.txt"
+        hosts.write_text("".join(f"{n}:{port}\n" for n in names))
+        out = tmp_path / "out.jsonl"
+        resolve = [arg for n in names for arg in ("--resolve", f"{n}:{port}:127.0.0.1")]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "origin_doctor", "scan", str(hosts), *resolve, "--workers", "2",
+             "--per-address", "0", "--connect-timeout", "4", "--connect-attempts", "1", "--no-progress",
+             "--jsonl", str(out)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env())
+        try:
+            deadline = time.monotonic() + 10
+            while len(workers := _children(process.pid)) < 2:
+                assert time.monotonic() < deadline, "workers did not start"
+                time.sleep(0.05)
+            time.sleep(1.0)  # the targets are handed out and waiting on the silent peer
+            os.kill(workers[0], signal.SIGKILL)
+            _, stderr = process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(5)
+        lines = [json.loads(line) for line in out.read_text().splitlines()]
+        assert sorted(r["target"]["name"] for r in lines) == names  # every target has its line
+        lost = [r for r in lines if r["primary"] == "internal.error"]
+        assert lost and all("worker process exited" in r["findings"][0]["summary"] for r in lost)
+        assert len(lost) < len(names)  # the other worker finished its own
+        assert process.returncode == 1, stderr
+    finally:
+        silent.close()

@@ -112,7 +112,8 @@ def scan(fleet_file: str, fmt: str | None, concurrency: int, per_address: int, w
             raise InputError(f"{jsonl_path}: cannot write ({exc.strerror or exc})") from exc
     try:
         code = asyncio.run(run.main(run.items(fleet.entries, fleet.source), fleet.source, fleet.total, concurrency, per_address,
-                                    workers or default_workers(fleet.total), as_json, jsonl,
+                                    workers or (1 if probe.get("debug") else default_workers(fleet.total)),
+                                    as_json, jsonl,
                                     show_progress=not no_progress))
     finally:
         if jsonl is not None and jsonl is not sys.stdout:
