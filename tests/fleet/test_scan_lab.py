@@ -241,3 +241,15 @@ def test_a_killed_worker_leaves_internal_errors_not_holes(tmp_path: Path) -> Non
         assert process.returncode == 1, stderr
     finally:
         silent.close()
+
+
+def test_html_report_holds_every_result_and_the_fleet_finding(fleet_lab: FleetLab, tmp_path: Path) -> None:
+    hosts = tmp_path / "hosts.txt"
+    hosts.write_text(fleet_lab.hosts("www.incident.test", "ws.incident.test"))
+    page = tmp_path / "fleet.html"
+    run = run_cli("scan", str(hosts), "--html", str(page), "--workers", "1",
+                  *fleet_lab.args("www.incident.test", "ws.incident.test"))
+    assert run.returncode == 1, run.stderr
+    html = page.read_text("utf-8")
+    assert "ws.incident.test" in html and "www.incident.test" in html
+    assert "cert.chain_incomplete" in html and "fleet.inconsistent_chain" in html

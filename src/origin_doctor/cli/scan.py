@@ -5,8 +5,10 @@ progress, JSON Lines as targets finish, a summary, and fleet findings across nam
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +34,7 @@ from origin_doctor.errors import InputError, OriginDoctorError, UsageError
 from origin_doctor.fleet_input import BadLine, FleetEntry, open_fleet
 from origin_doctor.model import Severity, Target
 from origin_doctor.report.fleet_terminal import Tally, render_summary
+from origin_doctor.report.html import write_html
 from origin_doctor.report.json import dumps, report_document
 from origin_doctor.scan_workers import default_workers, scan_results
 
@@ -64,11 +67,14 @@ class _RateColumn(ProgressColumn):
 @click.option("--json", "as_json", is_flag=True, help="Write exactly one JSON document (the whole report) to stdout.")
 @click.option("--jsonl", "jsonl_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write one result per line to this file as each target finishes ('-': stdout).")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write a self-contained HTML report at the end (holds every result: for big fleets "
+                   "prefer --jsonl).")
 @click.option("--fail-on", type=click.Choice(["fail", "warn"]), default="fail", show_default=True,
               help="'warn': a target with warnings also counts as failing (exit 1), for CI gates.")
 @click.option("--no-progress", is_flag=True, help="No live progress bar on stderr.")
 def scan(fleet_file: str, fmt: str | None, concurrency: int, per_address: int, workers: int | None, as_json: bool,
-         jsonl_path: Path | None, fail_on: str, no_progress: bool, **probe: Any) -> None:
+         jsonl_path: Path | None, html_path: Path | None, fail_on: str, no_progress: bool, **probe: Any) -> None:
     """Check every target in FILE ('-': stdin) and compare names and addresses across the fleet.
 
     \b
@@ -94,6 +100,7 @@ def scan(fleet_file: str, fmt: str | None, concurrency: int, per_address: int, w
         origin-doctor scan hosts.txt
         origin-doctor scan fleet.yaml --json > fleet-report.json
         origin-doctor scan hosts.csv --jsonl out.jsonl --concurrency 200
+        origin-doctor scan hosts.txt --html fleet-report.html
         cat hosts.txt | origin-doctor scan - --fail-on warn
     """
     if as_json and jsonl_path is not None and str(jsonl_path) == "-":
@@ -104,6 +111,9 @@ def scan(fleet_file: str, fmt: str | None, concurrency: int, per_address: int, w
     run = _Scan(base, probe, stderr, Severity.WARN if fail_on == "warn" else Severity.FAIL)
     if fleet_file != "-":
         run.base_dir = Path(fleet_file).parent
+    if html_path is not None:
+        # Results go to a spool file as they finish, so the HTML is built once at the end.
+        run.html_spool = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - closed in the finally below
     jsonl: IO[str] | None = None
     if jsonl_path is not None:
         try:
@@ -115,9 +125,13 @@ def scan(fleet_file: str, fmt: str | None, concurrency: int, per_address: int, w
                                     workers or (1 if probe.get("debug") else default_workers(fleet.total)),
                                     as_json, jsonl,
                                     show_progress=not no_progress))
+        if html_path is not None:
+            run.write_html(html_path)
     finally:
         if jsonl is not None and jsonl is not sys.stdout:
             jsonl.close()
+        if run.html_spool is not None:
+            run.html_spool.close()
     sys.exit(code)
 
 
@@ -135,6 +149,8 @@ class _Scan:
         self._options: dict[tuple[tuple[str, Any], ...], CheckOptions | str] = {}
         self.progress: Progress | None = None
         self.base_dir = Path(".")  # a fleet file's relative ca_bundle paths start from its folder
+        self.html_spool: IO[str] | None = None
+        self.fleet_findings: list[Any] = []
 
     def items(self, entries: Any, source: str) -> Iterator[Target | tuple[Target, CheckOptions]]:
         for entry in entries:
@@ -205,6 +221,8 @@ class _Scan:
                     if jsonl is not None:
                         jsonl.write(line + "\n")
                         jsonl.flush()
+                    if self.html_spool is not None:
+                        self.html_spool.write(line + "\n")
                     if as_json:
                         sys.stdout.write(("\n    " if first else ",\n    ") + line)
                         first = False
@@ -217,6 +235,7 @@ class _Scan:
             for sig in _EXIT_ON_SIGNAL:
                 loop.remove_signal_handler(sig)
         findings = self.fleet.findings()
+        self.fleet_findings = findings
         if doc_open:
             tail = dumps({"fleet_findings": [f.to_dict() for f in findings]})
             sys.stdout.write(("\n  ]," if not first else "],") + "\n" + tail[2:] + "\n")
@@ -227,6 +246,15 @@ class _Scan:
         if caught:
             return _EXIT_ON_SIGNAL[caught[0]]
         return self._exit_code(source, findings)
+
+    def write_html(self, path: Path) -> None:
+        if self.html_spool is None:
+            return
+        document = report_document([], self.base.profile.id, checked_at=self.base.now,
+                                   fleet_findings=self.fleet_findings)
+        self.html_spool.seek(0)
+        document["results"] = [json.loads(line) for line in self.html_spool if line.strip()]
+        write_html(document, path)
 
     def _exit_code(self, source: str, findings: list[Any]) -> int:
         if self.tally.done == 0:
