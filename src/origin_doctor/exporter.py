@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import importlib
 import ipaddress
 import random
 import re
@@ -27,6 +26,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
+from origin_doctor.analyze.fleet import fleet_findings
 from origin_doctor.engine import CheckOptions, check_target, check_targets
 from origin_doctor.errors import OriginDoctorError, UsageError
 from origin_doctor.metrics import ScanCounters, Snapshot, SnapshotCollector, result_families
@@ -73,35 +73,30 @@ def parse_listen(text: str, allow_remote: bool) -> tuple[str, int]:
 
 
 def read_targets(path: str) -> list[Target]:
-    """A plain text fleet: one target per line (name, name:port or URL), '#' starts a comment."""
-    from origin_doctor.errors import InputError
+    """The targets of a fleet file in any format `scan` reads (text, YAML, CSV).
 
-    try:
-        with open(path, encoding="utf-8") as handle:
-            lines = handle.read().splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read the targets file ({type(exc).__name__}: {exc})") from exc
+    The exporter runs every target with the same probing options, so per-target option
+    overrides are refused at start rather than silently ignored.
+    """
+    from origin_doctor.errors import InputError
+    from origin_doctor.fleet_input import BadLine, open_fleet
+
     targets: list[Target] = []
-    for number, line in enumerate(lines, 1):
-        text = line.split("#", 1)[0].strip()
-        if not text:
-            continue
-        try:
-            targets.append(parse_target(text))
-        except OriginDoctorError as exc:
-            raise InputError(f"{path}:{number}: {exc}") from exc
+    for entry in open_fleet(path).entries:
+        if isinstance(entry, BadLine):
+            raise InputError(str(entry))
+        if entry.overrides:
+            keys = ", ".join(key for key, _ in entry.overrides)
+            raise InputError(f"{path}:{entry.line}: serve applies one set of probe options to every target; "
+                             f"move {keys} to the command line or use scan")
+        targets.append(entry.target)
     if not targets:
         raise InputError(f"{path}: no targets in the file")
     return targets
 
 
 def _fleet_findings(results: Sequence[Any]) -> tuple[Finding, ...]:
-    """Cross-target findings when the fleet analysis is available (it lands with `scan`)."""
-    try:
-        fleet = importlib.import_module("origin_doctor.analyze.fleet")
-    except ImportError:
-        return ()
-    return tuple(fleet.fleet_findings(results))
+    return tuple(fleet_findings(results))
 
 
 class _OneShot(Collector):
