@@ -11,9 +11,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from origin_doctor.analyze.fleet import fleet_findings
 from origin_doctor.engine import check_target, check_targets
 from origin_doctor.report.json import dumps, report_document
-from origin_doctor.report.terminal import render_result
+from origin_doctor.report.terminal import finding_block, render_result
 from origin_doctor.result import TargetResult
 
 if TYPE_CHECKING:
@@ -80,8 +81,11 @@ def demo(run_all: bool, as_json: bool, verbose: bool) -> None:
     console = Console(stderr=as_json)
     with console.status("starting the lab (private PKI, nginx, peers, DNS) ..."):
         results, all_match, lab = asyncio.run(_run(run_all))
+    # The incident's second half: the chain was fixed on www only. Compare the names of the site.
+    cross = [] if run_all else fleet_findings(results)
     if as_json:
-        sys.stdout.write(dumps(report_document(results, "cloudfront", checked_at=lab.now)) + "\n")
+        doc = report_document(results, "cloudfront", checked_at=lab.now, fleet_findings=cross)
+        sys.stdout.write(dumps(doc) + "\n")
     else:
         console.print(Text(
             f"Lab clock pinned at {lab.now:%Y-%m-%d %H:%M} UTC; lab root as trust store; "
@@ -91,4 +95,8 @@ def demo(run_all: bool, as_json: bool, verbose: bool) -> None:
         else:
             for result in results:
                 console.print(render_result(result, verbose=verbose))
+        if cross:
+            console.print(Text("Across the site's names:", style="bold"))
+            for found in cross:
+                console.print(finding_block(found))
     sys.exit(0 if all_match else 1)
