@@ -16,6 +16,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
+from origin_doctor.inputs import parse_iso_time
 from origin_doctor.model import Finding
 from origin_doctor.result import TargetResult
 
@@ -44,14 +45,6 @@ def target_labels(results: tuple[TargetResult, ...]) -> list[str]:
     ]
 
 
-def _timestamp(text: Any) -> dt.datetime | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def predicted_status(result: TargetResult) -> int:
@@ -65,7 +58,7 @@ def not_after_by_position(result: TargetResult) -> dict[int, dt.datetime]:
     earliest: dict[int, dt.datetime] = {}
     for address in result.addresses:
         for position, cert in enumerate((address.tls or {}).get("chain") or ()):
-            moment = _timestamp(cert.get("not_after"))
+            moment = parse_iso_time(cert.get("not_after"))
             if moment is not None and (position not in earliest or moment < earliest[position]):
                 earliest[position] = moment
     return earliest

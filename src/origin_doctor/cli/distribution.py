@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
@@ -15,7 +14,8 @@ from origin_doctor.distribution.check import check_distribution, custom_policy_i
 from origin_doctor.distribution.model import Distribution, HeaderPolicy
 from origin_doctor.distribution.parse import load_json, parse_distribution, parse_policies
 from origin_doctor.distribution.report import DistributionReport, distribution_section, render
-from origin_doctor.errors import InputError, UsageError
+from origin_doctor.errors import UsageError
+from origin_doctor.inputs import read_text
 from origin_doctor.report.html import write_html
 from origin_doctor.report.json import dumps, report_document
 
@@ -86,16 +86,7 @@ def _live(distribution_id: str, aws_profile: str | None, endpoint_url: str | Non
 
 
 def _read_json(name: str) -> Any:
-    try:
-        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{name}: is a directory") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{name}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise InputError(f"{name}: cannot read: {exc.strerror}") from None
+    text = read_text(name)
     return load_json(text, "stdin" if name == "-" else name)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
@@ -16,6 +15,7 @@ from origin_doctor.edge.runner import HandlerSpec, run_handler
 from origin_doctor.edge.samples import sample_event
 from origin_doctor.edge.validate import check_pairing, event_parts, event_type_of, validate_result
 from origin_doctor.errors import InputError, UsageError
+from origin_doctor.inputs import read_text
 
 _EVENT = click.option("--event", "event_name", required=True, type=click.Choice([e.value for e in EventType]),
                       help="The trigger the function is associated with.")
@@ -118,16 +118,7 @@ def sample(event_name: str, runtime_name: str) -> None:
 
 def read_json(name: str) -> Any:
     """Parse a JSON file; every failure is one line naming the file (and the position)."""
-    try:
-        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{name}: is a directory") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{name}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise InputError(f"{name}: cannot read: {exc.strerror}") from None
+    text = read_text(name)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

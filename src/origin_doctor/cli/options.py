@@ -11,6 +11,7 @@ import click
 
 from origin_doctor.engine import CheckOptions
 from origin_doctor.errors import InputError, UsageError
+from origin_doctor.inputs import parse_iso_time
 from origin_doctor.profile import available_profiles, load_profile
 from origin_doctor.targets import parse_nameserver, parse_resolve
 
@@ -49,11 +50,10 @@ def probe_options(func: F) -> F:
 def parse_at(value: str | None) -> dt.datetime | None:
     if value is None:
         return None
-    try:
-        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise UsageError(f"--at {value!r}: not an ISO 8601 time (e.g. 2026-11-29T10:00:00Z)") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    moment = parse_iso_time(value)
+    if moment is None:
+        raise UsageError(f"--at {value!r}: not an ISO 8601 time (e.g. 2026-11-29T10:00:00Z)")
+    return moment
 
 
 def build_options(

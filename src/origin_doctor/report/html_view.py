@@ -11,6 +11,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from origin_doctor.inputs import parse_iso_time
+
 STAGES = ("dns", "tcp", "tls", "cert", "http", "ws")
 CAUSES = {
     1: "TLS negotiation or name",
@@ -91,14 +93,6 @@ class RunView:
     fleet_findings: tuple[FindingView, ...] = field(default=())
 
 
-def _parse_time(text: Any) -> dt.datetime | None:
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _finding_view(raw: dict[str, Any]) -> FindingView:
@@ -122,7 +116,7 @@ def _short(value: Any, limit: int = 300) -> str:
 def _chain(raw_chain: list[dict[str, Any]], now: dt.datetime | None, missing_issuer: str | None) -> tuple[CertBox, ...]:
     boxes: list[CertBox] = []
     for position, cert in enumerate(raw_chain):
-        not_before, not_after = _parse_time(cert.get("not_before")), _parse_time(cert.get("not_after"))
+        not_before, not_after = parse_iso_time(cert.get("not_before")), parse_iso_time(cert.get("not_after"))
         boxes.append(CertBox(
             position=position,
             subject=str(cert.get("subject", "")),
@@ -189,7 +183,7 @@ def target_view(index: int, result: dict[str, Any], now: dt.datetime | None) -> 
         gap = next((str((f.get("evidence") or {}).get("missing_issuer") or "") for f in missing
                     if _address_matches(f, address, port)), "")
         chain = _chain(list(tls.get("chain") or []), now, gap or None)
-        not_afters += [t for t in (_parse_time(c.not_after) for c in chain if not c.missing) if t]
+        not_afters += [t for t in (parse_iso_time(c.not_after) for c in chain if not c.missing) if t]
         if tls.get("version"):
             versions.append(str(tls["version"]))
         status = (raw.get("http") or {}).get("status")
@@ -219,7 +213,7 @@ def target_view(index: int, result: dict[str, Any], now: dt.datetime | None) -> 
 
 def run_view(document: dict[str, Any], title: str = "origin-doctor report") -> RunView:
     """The whole `origin-doctor/report/1` document as a view, failing targets first."""
-    now = _parse_time(document.get("checked_at")) or _parse_time(document.get("generated_at"))
+    now = parse_iso_time(document.get("checked_at")) or parse_iso_time(document.get("generated_at"))
     results = [r for r in document.get("results") or [] if isinstance(r, dict)]
     views = [target_view(i, r, now) for i, r in enumerate(results)]
     rank = {"fail": 0, "warn": 1, "info": 2, "ok": 3}
