@@ -201,7 +201,7 @@ def _verify(facts: ChainFacts, anchors: AnchorIndex, name: str, now: dt.datetime
     subject_name: verification.Subject = (
         x509.IPAddress(ipaddress.ip_address(literal)) if literal else x509.DNSName(name)
     )
-    builder = verification.PolicyBuilder().store(verification.Store(list(anchors.anchors))).time(now)
+    builder = verification.PolicyBuilder().store(anchors.store).time(now)
     if not strict:
         lenient_ca = verification.ExtensionPolicy.permit_all().require_present(
             x509.BasicConstraints, verification.Criticality.AGNOSTIC, None
