@@ -17,7 +17,6 @@ from origin_doctor.analyze.certfacts import (
     AnchorIndex,
     ChainFacts,
     aia_ca_issuers,
-    chain_facts,
     common_names,
     dns_names,
     has_san,
@@ -267,7 +266,7 @@ def check_chain(
             return [finding("cert.unparsable", subject,
                             f"The certificate at position {bad} of the chain cannot be parsed.",
                             positions=bad, sent=len(chain))]
-    facts = chain_facts(parsed.certs, anchors)
+    facts = anchors.facts_for(parsed.certs)
     found = _path_findings(facts, subject, name)
     found += _date_findings(facts, subject, now, warn_days)
     found += _name_findings(facts, name, subject)

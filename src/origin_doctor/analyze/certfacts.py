@@ -233,6 +233,20 @@ class AnchorIndex:
             self.fingerprints.add(_fingerprint(anchor))
         self.anchors = anchors
         self._store: verification.Store | None = None
+        self._facts: dict[tuple[x509.Certificate, ...], ChainFacts] = {}
+
+    FACTS_KEPT = 1024
+
+    def facts_for(self, sent: tuple[x509.Certificate, ...]) -> ChainFacts:
+        """chain_facts(sent, self), remembered: the path depends only on the certificates sent and
+        this store, not on the name or the time, so a SAN certificate served under many names (or
+        one name behind many addresses) builds its path once. Bounded; it lives as long as the store."""
+        facts = self._facts.get(sent)
+        if facts is None:
+            if len(self._facts) >= self.FACTS_KEPT:
+                self._facts.clear()
+            facts = self._facts[sent] = chain_facts(sent, self)
+        return facts
 
     @property
     def store(self) -> verification.Store:
