@@ -30,14 +30,12 @@ from origin_doctor.analyze.tls import (
     Negotiation,
     check_negotiation,
 )
-from origin_doctor.analyze.ws import check_ws
 from origin_doctor.codes import finding
 from origin_doctor.model import Finding, Target
 from origin_doctor.probe import dns as dns_probe
 from origin_doctor.probe import http as http_probe
 from origin_doctor.probe import tcp as tcp_probe
 from origin_doctor.probe import tls as tls_probe
-from origin_doctor.probe import ws as ws_probe
 from origin_doctor.probe.hello import HelloOffer, HelloResult, negotiate
 from origin_doctor.profile import Profile, load_profile, permissive_context, profile_context, trust_anchors
 from origin_doctor.result import AddressResult, TargetResult
@@ -74,7 +72,8 @@ class DnsCache:
     """One lookup per name per run, shared by every target that resolves it."""
 
     def __init__(self, options: CheckOptions) -> None:
-        self._resolver = dns_probe.make_resolver(options.nameservers, options.dns_timeout)
+        self._options = options
+        self._resolver: Any = None  # made on first use: dnspython is not even imported when --resolve covers all
         self._pending: dict[str, asyncio.Task[dns_probe.DnsObservation]] = {}
         self.nameserver = (
             ", ".join(f"{h}:{p}" for h, p in options.nameservers) if options.nameservers else "system resolver"
@@ -87,6 +86,8 @@ class DnsCache:
         if task is None:
             if len(self._pending) >= self.KEEP:
                 self._forget_oldest()
+            if self._resolver is None:
+                self._resolver = dns_probe.make_resolver(self._options.nameservers, self._options.dns_timeout)
             task = asyncio.ensure_future(dns_probe.resolve(name, self._resolver))
             self._pending[name] = task
         return await asyncio.shield(task)
@@ -288,6 +289,10 @@ async def _check_address(ctx: _Context, target: Target, address: str, dns_ms: fl
         if not tls.ok or stream is None:
             return _address(address, target, dns_ms, tcp, tls_info, None, found)
         if target.websocket_path is not None:  # a wss:// viewer request reaches the origin only as the upgrade
+            # websockets is imported only when a target needs it (scan workers start faster)
+            from origin_doctor.analyze.ws import check_ws
+            from origin_doctor.probe import ws as ws_probe
+
             ws = await ws_probe.upgrade(stream, target, profile.read_timeout)
             found += check_ws(ws, subject, profile.read_timeout)
             return replace(_address(address, target, dns_ms, tcp, tls_info, None, found), ws=ws.summary())

@@ -17,7 +17,6 @@ from origin_doctor.analyze.certfacts import (
     AnchorIndex,
     ChainFacts,
     aia_ca_issuers,
-    chain_facts,
     common_names,
     dns_names,
     has_san,
@@ -201,7 +200,7 @@ def _verify(facts: ChainFacts, anchors: AnchorIndex, name: str, now: dt.datetime
     subject_name: verification.Subject = (
         x509.IPAddress(ipaddress.ip_address(literal)) if literal else x509.DNSName(name)
     )
-    builder = verification.PolicyBuilder().store(verification.Store(list(anchors.anchors))).time(now)
+    builder = verification.PolicyBuilder().store(anchors.store).time(now)
     if not strict:
         lenient_ca = verification.ExtensionPolicy.permit_all().require_present(
             x509.BasicConstraints, verification.Criticality.AGNOSTIC, None
@@ -267,7 +266,7 @@ def check_chain(
             return [finding("cert.unparsable", subject,
                             f"The certificate at position {bad} of the chain cannot be parsed.",
                             positions=bad, sent=len(chain))]
-    facts = chain_facts(parsed.certs, anchors)
+    facts = anchors.facts_for(parsed.certs)
     found = _path_findings(facts, subject, name)
     found += _date_findings(facts, subject, now, warn_days)
     found += _name_findings(facts, name, subject)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +17,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.utils import CryptographyDeprecationWarning
+from cryptography.x509 import verification
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID, NameOID
 
 MAX_PATH = 12
@@ -33,21 +33,23 @@ def name_of(cert: x509.Certificate) -> str:
 
 
 def dns_names(cert: x509.Certificate) -> list[str]:
-    try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except (x509.ExtensionNotFound, ValueError):
-        return []
-    return [str(n) for n in san.get_values_for_type(x509.DNSName)] + [
-        str(ip) for ip in san.get_values_for_type(x509.IPAddress)
-    ]
+    return list(_san_names(cert) or ())
 
 
 def has_san(cert: x509.Certificate) -> bool:
+    return _san_names(cert) is not None
+
+
+@functools.lru_cache(maxsize=4096)  # the report and the name check both read the leaf's names
+def _san_names(cert: x509.Certificate) -> tuple[str, ...] | None:
+    """The subjectAltName's DNS names and IP addresses; None without a (readable) extension."""
     try:
-        cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+        san = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
     except (x509.ExtensionNotFound, ValueError):
-        return False
-    return True
+        return None
+    assert isinstance(san, x509.SubjectAlternativeName)
+    return tuple([str(n) for n in san.get_values_for_type(x509.DNSName)]
+                 + [str(ip) for ip in san.get_values_for_type(x509.IPAddress)])
 
 
 def common_names(cert: x509.Certificate) -> list[str]:
@@ -172,17 +174,27 @@ class ParsedChain:
 
 
 def parse_chain(chain: tuple[bytes, ...]) -> ParsedChain:
+    return _parse_chain(tuple(chain))
+
+
+@functools.lru_cache(maxsize=256)  # the report and the judgement of one target parse the same chain
+def _parse_chain(chain: tuple[bytes, ...]) -> ParsedChain:
     certs: list[x509.Certificate] = []
     bad: list[int] = []
     for position, der in enumerate(chain):
         try:
-            with warnings.catch_warnings():
-                # Judge what the origin sends even when a future cryptography would refuse it.
-                warnings.simplefilter("ignore", CryptographyDeprecationWarning)
-                certs.append(x509.load_der_x509_certificate(der))
+            certs.append(_load_der(der))
         except ValueError:
             bad.append(position)
     return ParsedChain(tuple(certs), tuple(bad))
+
+
+@functools.lru_cache(maxsize=4096)  # a fleet's intermediates repeat: parse each once
+def _load_der(der: bytes) -> x509.Certificate:
+    with warnings.catch_warnings():
+        # Judge what the origin sends even when a future cryptography would refuse it.
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        return x509.load_der_x509_certificate(der)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,8 +217,9 @@ class ChainFacts:
         return [self.sent[i] for i in self.path]
 
 
+@functools.lru_cache(maxsize=4096)  # asked for every certificate on every path walk
 def _fingerprint(cert: x509.Certificate) -> bytes:
-    return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).digest()
+    return cert.fingerprint(hashes.SHA256())
 
 
 class AnchorIndex:
@@ -219,6 +232,28 @@ class AnchorIndex:
             self.by_subject.setdefault(anchor.subject, []).append(anchor)
             self.fingerprints.add(_fingerprint(anchor))
         self.anchors = anchors
+        self._store: verification.Store | None = None
+        self._facts: dict[tuple[x509.Certificate, ...], ChainFacts] = {}
+
+    FACTS_KEPT = 1024
+
+    def facts_for(self, sent: tuple[x509.Certificate, ...]) -> ChainFacts:
+        """chain_facts(sent, self), remembered: the path depends only on the certificates sent and
+        this store, not on the name or the time, so a SAN certificate served under many names (or
+        one name behind many addresses) builds its path once. Bounded; it lives as long as the store."""
+        facts = self._facts.get(sent)
+        if facts is None:
+            if len(self._facts) >= self.FACTS_KEPT:
+                self._facts.clear()
+            facts = self._facts[sent] = chain_facts(sent, self)
+        return facts
+
+    @property
+    def store(self) -> verification.Store:
+        """The verifier's store, built on first use (hundreds of roots: once, not per chain)."""
+        if self._store is None:
+            self._store = verification.Store(list(self.anchors))
+        return self._store
 
     def issuer_of(self, cert: x509.Certificate) -> x509.Certificate | None:
         for candidate in self.by_subject.get(cert.issuer, ()):

@@ -7,12 +7,10 @@ import asyncio
 import ipaddress
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import dns.asyncresolver
-import dns.exception
-import dns.nameserver
-import dns.rdatatype
-import dns.resolver
+if TYPE_CHECKING:
+    import dns.asyncresolver
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +32,11 @@ def ip_literal(name: str) -> str | None:
 
 
 def make_resolver(nameservers: tuple[tuple[str, int], ...], timeout: float) -> dns.asyncresolver.Resolver:
+    # dnspython costs ~50 ms to import: only runs that resolve names pay it (scan workers start faster).
+    import dns.asyncresolver
+    import dns.nameserver
+    import dns.resolver
+
     if nameservers:
         resolver = dns.asyncresolver.Resolver(configure=False)
         # dnspython binds the port when the list is assigned, so each server keeps its own.
@@ -50,6 +53,10 @@ def make_resolver(nameservers: tuple[tuple[str, int], ...], timeout: float) -> d
 
 
 async def _query(resolver: dns.asyncresolver.Resolver, name: str, rdtype: str) -> tuple[list[str], list[str], str | None, str]:
+    import dns.exception
+    import dns.rdatatype
+    import dns.resolver
+
     try:
         answer = await resolver.resolve(name, rdtype, search=False)
     except dns.resolver.NXDOMAIN:

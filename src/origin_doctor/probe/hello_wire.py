@@ -4,10 +4,11 @@ a profile's versions, suites, groups and signature algorithms. The only crypto i
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cryptography.hazmat.primitives.asymmetric import ec, x448, x25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -148,6 +149,30 @@ def build_client_hello(offer: HelloOffer, client_random: bytes) -> bytes:
     """
     if len(client_random) != 32:
         raise ValueError("client_random must be 32 bytes")
+    record_version, legacy_version, suites, extensions = _hello_parts(replace(offer, sni=None))
+    if offer.sni:
+        server_name = _server_name(offer.sni)
+        if server_name is not None:  # server_name stays the first extension
+            extensions = _extension(EXT_SERVER_NAME, server_name) + extensions
+    body = (
+        legacy_version
+        + client_random
+        + _vec8(os.urandom(32))  # legacy_session_id; a full one also satisfies TLS 1.3 middleboxes
+        + suites
+        + _vec8(b"\x00")  # compression: null only
+        + _vec16(extensions)
+    )
+    handshake = _u8(1) + struct.pack("!I", len(body))[1:] + body
+    if len(handshake) > 2**14:
+        raise ValueError("ClientHello larger than one record")
+    return _u8(CONTENT_HANDSHAKE) + record_version + _vec16(handshake)
+
+
+@functools.lru_cache(maxsize=64)
+def _hello_parts(offer: HelloOffer) -> tuple[bytes, bytes, bytes, bytes]:
+    """The encoded parts of a hello that depend only on the offer (without SNI): record version,
+    legacy version, cipher suite list and every extension after server_name. Cached per process:
+    the key shares are then made once per offer, which is fine because no handshake completes."""
     if not offer.versions:
         raise ValueError("no TLS version offered")
     if not offer.cipher_suites:
@@ -162,10 +187,6 @@ def build_client_hello(offer: HelloOffer, client_random: bytes) -> bytes:
     record_version = VERSION_CODES["SSLv3"] if highest == VERSION_CODES["SSLv3"] else VERSION_CODES["TLSv1"]
 
     extensions = b""
-    if offer.sni:
-        server_name = _server_name(offer.sni)
-        if server_name is not None:
-            extensions += _extension(EXT_SERVER_NAME, server_name)
     if group_codes:
         extensions += _extension(EXT_SUPPORTED_GROUPS, _vec16(b"".join(map(_u16, group_codes))))
     extensions += _extension(EXT_EC_POINT_FORMATS, _vec8(b"\x00"))  # uncompressed only
@@ -178,19 +199,7 @@ def build_client_hello(offer: HelloOffer, client_random: bytes) -> bytes:
         extensions += _extension(EXT_SUPPORTED_VERSIONS, _vec8(b"".join(map(_u16, listed))))
         extensions += _extension(EXT_KEY_SHARE, _key_shares(groups))
         extensions += _extension(EXT_PSK_MODES, _vec8(b"\x01"))  # psk_dhe_ke
-
-    body = (
-        _u16(legacy_version)
-        + client_random
-        + _vec8(os.urandom(32))  # legacy_session_id; a full one also satisfies TLS 1.3 middleboxes
-        + _vec16(b"".join(map(_u16, suites)))
-        + _vec8(b"\x00")  # compression: null only
-        + _vec16(extensions)
-    )
-    handshake = _u8(1) + struct.pack("!I", len(body))[1:] + body
-    if len(handshake) > 2**14:
-        raise ValueError("ClientHello larger than one record")
-    return _u8(CONTENT_HANDSHAKE) + _u16(record_version) + _vec16(handshake)
+    return _u16(record_version), _u16(legacy_version), _vec16(b"".join(map(_u16, suites))), extensions
 
 
 __all__ = ["TLS_VERSIONS", "HelloOffer", "HelloResult", "build_client_hello", "canonical_groups"]
