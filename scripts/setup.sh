@@ -3,6 +3,8 @@
 # in .venv with origin-doctor and its test tools. Safe to run again; it only adds what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Debian installs nginx under /usr/sbin, which a non-login shell may leave off PATH.
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
 missing=()
 while read -r pkg bin; do
