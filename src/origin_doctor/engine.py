@@ -162,27 +162,28 @@ def _offer(profile: Profile, sni: str | None, **changes: Any) -> HelloOffer:
     return replace(base, **changes)
 
 
+def _plus(base: tuple[str, ...], extra: tuple[str, ...]) -> tuple[str, ...]:
+    """`base` followed by what `extra` adds, without repeats."""
+    return tuple(dict.fromkeys((*base, *extra)))
+
+
 def _diagnostic_offers(profile: Profile, sni: str | None) -> dict[str, HelloOffer]:
+    suites = _plus(profile.cipher_suites, EXTRA_SUITES)
+    groups = _plus(profile.groups, EXTRA_GROUPS)
+    sigalgs = _plus(profile.signature_algorithms, EXTRA_SIGALGS)
     offers = {
         WITH_TLS13: _offer(
             profile, sni,
-            versions=tuple(dict.fromkeys((*profile.offered_versions(), "TLSv1.3"))),
-            cipher_suites=tuple(dict.fromkeys((*TLS13_SUITES, *profile.cipher_suites))),
-            signature_algorithms=tuple(dict.fromkeys((*profile.signature_algorithms, *EXTRA_SIGALGS))),
+            versions=_plus(profile.offered_versions(), ("TLSv1.3",)),
+            cipher_suites=_plus(TLS13_SUITES, profile.cipher_suites),
+            signature_algorithms=sigalgs,
         ),
-        ALL_SUITES: _offer(profile, sni, cipher_suites=tuple(dict.fromkeys((*profile.cipher_suites, *EXTRA_SUITES)))),
-        ALL_GROUPS: _offer(profile, sni, groups=tuple(dict.fromkeys((*profile.groups, *EXTRA_GROUPS)))),
-        ALL_SIGALGS: _offer(
-            profile, sni, signature_algorithms=tuple(dict.fromkeys((*profile.signature_algorithms, *EXTRA_SIGALGS)))
-        ),
+        ALL_SUITES: _offer(profile, sni, cipher_suites=suites),
+        ALL_GROUPS: _offer(profile, sni, groups=groups),
+        ALL_SIGALGS: _offer(profile, sni, signature_algorithms=sigalgs),
         LEGACY_VERSIONS: _offer(profile, sni, versions=LEGACY_TLS),
-        TLS12_ANY: _offer(
-            profile, sni,
-            versions=LEGACY_TLS,
-            cipher_suites=tuple(dict.fromkeys((*profile.cipher_suites, *EXTRA_SUITES))),
-            groups=tuple(dict.fromkeys((*profile.groups, *EXTRA_GROUPS))),
-            signature_algorithms=tuple(dict.fromkeys((*profile.signature_algorithms, *EXTRA_SIGALGS))),
-        ),
+        TLS12_ANY: _offer(profile, sni, versions=LEGACY_TLS, cipher_suites=suites, groups=groups,
+                          signature_algorithms=sigalgs),
     }
     if sni:
         offers[NO_SNI] = _offer(profile, None)
