@@ -252,9 +252,9 @@ async def _check_address(ctx: _Context, target: Target, address: str, dns_ms: fl
     subject = _subject(address, target.port, sni)
     found: list[Finding] = []
 
-    tcp, stream = await tcp_probe.connect(address, target.port, profile.connect_timeout, profile.connect_attempts)
+    tcp, conn = await tcp_probe.connect(address, target.port, profile.connect_timeout, profile.connect_attempts)
     found += judge_net.check_tcp(tcp, subject, profile.connect_timeout)
-    if stream is None:
+    if conn is None:
         return AddressResult(address, target.port, dns_ms, None, tcp.error, findings=tuple(found))
 
     tls_info: dict[str, Any] = {}
@@ -273,12 +273,12 @@ async def _check_address(ctx: _Context, target: Target, address: str, dns_ms: fl
         # works, else a permissive one, so that the chain and HTTP are still seen.
         accepted = negotiation.profile_hello.kind == "accepted"
         ssl_ctx = profile_context(profile) if accepted else permissive_context()
-        tls = await tls_probe.handshake(stream, ssl_ctx, sni, profile.connect_timeout)
+        tls = await tls_probe.handshake(conn, ssl_ctx, sni, profile.connect_timeout)
         if not tls.ok and accepted:
-            await tcp_probe.close(stream)
-            _, stream = await tcp_probe.connect(address, target.port, profile.connect_timeout, 1)
-            if stream is not None:
-                tls = await tls_probe.handshake(stream, permissive_context(), sni, profile.connect_timeout)
+            tcp_probe.close(conn)
+            _, conn = await tcp_probe.connect(address, target.port, profile.connect_timeout, 1)
+            if conn is not None:
+                tls = await tls_probe.handshake(conn, permissive_context(), sni, profile.connect_timeout)
         chain = tls.chain or negotiation.profile_hello.chain
         tls_info.update(version=tls.version, cipher=tls.cipher, handshake_ms=round(tls.elapsed_ms, 1),
                         observed_with="profile" if accepted else "permissive",
@@ -287,18 +287,18 @@ async def _check_address(ctx: _Context, target: Target, address: str, dns_ms: fl
         if chain:
             found += check_chain(chain, target.checked_name, ctx.anchors, now, subject,
                                  ctx.options.warn_days, profile.chain_order_fatal)
-        if not tls.ok or stream is None:
+        if not tls.ok or conn is None:
             return _address(address, target, dns_ms, tcp, tls_info, None, found)
         if target.websocket_path is not None:  # a wss:// viewer request reaches the origin only as the upgrade
             # websockets is imported only when a target needs it (scan workers start faster)
             from origin_doctor.analyze.ws import check_ws
             from origin_doctor.probe import ws as ws_probe
 
-            ws = await ws_probe.upgrade(stream, target, profile.read_timeout)
+            ws = await ws_probe.upgrade(conn, target, profile.read_timeout)
             found += check_ws(ws, subject, profile.read_timeout)
             return replace(_address(address, target, dns_ms, tcp, tls_info, None, found), ws=ws.summary())
 
-        http = await http_probe.request(stream, target.http_host, target.path, profile.read_timeout,
+        http = await http_probe.request(conn, target.http_host, target.path, profile.read_timeout,
                                         profile.max_response_header_bytes, extra_headers=target.origin_headers)
         found += check_http(http, subject, profile.read_timeout, profile.max_response_header_bytes)
         http_info = {
@@ -309,7 +309,7 @@ async def _check_address(ctx: _Context, target: Target, address: str, dns_ms: fl
         }
         return _address(address, target, dns_ms, tcp, tls_info, http_info, found)
     finally:
-        await tcp_probe.close(stream)
+        tcp_probe.close(conn)
 
 
 def _address(address: str, target: Target, dns_ms: float | None, tcp: tcp_probe.TcpObservation,

@@ -10,6 +10,7 @@ from origin_doctor.distribution.check import host_decisions
 from origin_doctor.distribution.parse import parse_distribution
 from origin_doctor.distribution.plan import build_plan
 from origin_doctor.probe import http as http_probe
+from origin_doctor.probe.conn import Connection
 
 PORTS = {"www.lab.test": 4443, "http-ok.lab.test": 5443, "origin-503.lab.test": 6443}
 
@@ -27,10 +28,10 @@ async def test_probe_sends_the_custom_headers() -> None:
     server = await asyncio.start_server(origin, "127.0.0.1", 0)
     async with server:
         port = server.sockets[0].getsockname()[1]
-        stream = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 5)
-        observed = await http_probe.request(stream, "www.lab.test", "/app/", 5, 20480,
+        conn = await asyncio.wait_for(Connection.open("127.0.0.1", port), 5)
+        observed = await http_probe.request(conn, "www.lab.test", "/app/", 5, 20480,
                                             extra_headers=(("X-Origin-Secret", "s3cr3t"),))
-        stream[1].close()
+        conn.close()
         head = await asyncio.wait_for(received.get(), 5)
     assert observed.status == 200
     assert b"\r\nX-Origin-Secret: s3cr3t\r\n" in head and head.startswith(b"GET /app/ HTTP/1.1\r\n")

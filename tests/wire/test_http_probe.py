@@ -48,14 +48,14 @@ async def probe(ctx: ssl.SSLContext, reply: bytes | None, piece: int = 10,
                 read_timeout: float = 2.0) -> http_probe.HttpObservation:
     server, port = await _serve(ctx, reply, piece)
     async with server:
-        tcp, stream = await tcp_probe.connect("127.0.0.1", port, 2.0, 1)
-        assert stream is not None, tcp
+        tcp, conn = await tcp_probe.connect("127.0.0.1", port, 2.0, 1)
+        assert conn is not None, tcp
         try:
-            tls = await tls_probe.handshake(stream, permissive_context(), "origin.test", 2.0)
+            tls = await tls_probe.handshake(conn, permissive_context(), "origin.test", 2.0)
             assert tls.ok, tls
-            return await http_probe.request(stream, "origin.test", "/", read_timeout, LIMIT)
+            return await http_probe.request(conn, "origin.test", "/", read_timeout, LIMIT)
         finally:
-            await tcp_probe.close(stream)
+            tcp_probe.close(conn)
 
 
 async def test_status_and_header_size_in_ten_byte_pieces(server_context: ssl.SSLContext) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import h11
 
-from origin_doctor.probe.tcp import Stream
+from origin_doctor.probe.conn import Connection
 
 BODY_SAMPLE_BYTES = 512
 MAX_READ_BYTES = 2**20  # enough to see a header block far over CloudFront's limit
@@ -53,12 +53,11 @@ def _header_block_size(raw: bytes) -> int | None:
     return end + 4
 
 
-async def request(stream: Stream, host: str, path: str, read_timeout: float, max_header_bytes: int,
+async def request(conn: Connection, host: str, path: str, read_timeout: float, max_header_bytes: int,
                   method: str = "GET", extra_headers: tuple[tuple[str, str], ...] = ()) -> HttpObservation:
-    reader, writer = stream
     request_id = secrets.token_urlsafe(42)[:56]
     headers = cloudfront_request_headers(host, request_id) + list(extra_headers)
-    conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_READ_BYTES)
+    protocol = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_READ_BYTES)
     started = time.perf_counter()
     raw = bytearray()
     ttfb: float | None = None
@@ -69,9 +68,8 @@ async def request(stream: Stream, host: str, path: str, read_timeout: float, max
                                request_id=request_id, request_headers=tuple(headers), **kw)  # type: ignore[arg-type]
 
     try:
-        writer.write(conn.send(h11.Request(method=method, target=path, headers=headers)))
-        writer.write(conn.send(h11.EndOfMessage()))
-        await writer.drain()
+        head = protocol.send(h11.Request(method=method, target=path, headers=headers)) or b""
+        await conn.send(head + (protocol.send(h11.EndOfMessage()) or b""))
     except (OSError, ConnectionError) as exc:
         return obs(error="closed", detail=f"could not send the request: {type(exc).__name__}")
 
@@ -79,7 +77,7 @@ async def request(stream: Stream, host: str, path: str, read_timeout: float, max
     body = bytearray()
     while True:
         try:
-            event = conn.next_event()
+            event = protocol.next_event()
         except h11.RemoteProtocolError as exc:
             if not raw:
                 return obs(error="no_response", detail="the origin closed the connection without a response")
@@ -93,7 +91,7 @@ async def request(stream: Stream, host: str, path: str, read_timeout: float, max
                 break
             try:
                 async with asyncio.timeout(read_timeout):
-                    chunk = await reader.read(65536)
+                    chunk = await conn.recv(65536)
             except TimeoutError:
                 if response is None:
                     waited = "no first byte" if not raw else "the response stalled"
@@ -110,7 +108,7 @@ async def request(stream: Stream, host: str, path: str, read_timeout: float, max
                 # No need to read a megabyte of headers to know CloudFront would refuse them.
                 return obs(error="header_too_big", header_bytes=len(raw),
                            detail=f"over {max_header_bytes} bytes of response head without its end")
-            conn.receive_data(chunk)
+            protocol.receive_data(chunk)
             continue
         if isinstance(event, h11.InformationalResponse):
             continue

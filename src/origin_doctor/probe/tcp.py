@@ -7,6 +7,8 @@ import errno
 import time
 from dataclasses import dataclass
 
+from origin_doctor.probe.conn import Connection
+
 _UNREACHABLE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT}
 
 
@@ -20,20 +22,18 @@ class TcpObservation:
     elapsed_ms: float = 0.0
 
 
-Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
-
-
-async def connect(address: str, port: int, timeout: float, attempts: int) -> tuple[TcpObservation, Stream | None]:
-    """Return the observation and, on success, the open stream (the caller closes it)."""
+async def connect(address: str, port: int, timeout: float, attempts: int
+                  ) -> tuple[TcpObservation, Connection | None]:
+    """Return the observation and, on success, the open connection (the caller closes it)."""
     started = time.perf_counter()
     last_error, last_errno = "timeout", None
     tried = 0
     for tried in range(1, max(1, attempts) + 1):
         try:
             async with asyncio.timeout(timeout):
-                reader, writer = await asyncio.open_connection(address, port, limit=2**20)
+                conn = await Connection.open(address, port)
             elapsed = (time.perf_counter() - started) * 1000
-            return TcpObservation(address, port, attempts=tried, elapsed_ms=elapsed), (reader, writer)
+            return TcpObservation(address, port, attempts=tried, elapsed_ms=elapsed), conn
         except TimeoutError:
             last_error, last_errno = "timeout", None
         except ConnectionRefusedError as exc:
@@ -50,15 +50,6 @@ async def connect(address: str, port: int, timeout: float, attempts: int) -> tup
     return TcpObservation(address, port, last_error, last_errno, tried, elapsed), None
 
 
-async def close(stream: Stream | None) -> None:
-    if stream is None:
-        return
-    writer = stream[1]
-    writer.close()
-    try:
-        async with asyncio.timeout(1.0):
-            await writer.wait_closed()
-    except (TimeoutError, OSError):
-        pass
-    except Exception:  # noqa: BLE001 - ssl teardown errors on a dying connection carry no information
-        pass
+def close(conn: Connection | None) -> None:
+    if conn is not None:
+        conn.close()

@@ -1,4 +1,4 @@
-"""A real TLS handshake (OpenSSL, no verification) over an open TCP stream: the negotiated
+"""A real TLS handshake (OpenSSL, no verification) over an open TCP connection: the negotiated
 version and cipher, the alert when it fails, and the certificate chain exactly as sent."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from origin_doctor.probe.tcp import Stream
+from origin_doctor.probe.conn import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +46,8 @@ _NOT_TLS_REASONS = {"WRONG_VERSION_NUMBER", "UNKNOWN_PROTOCOL", "HTTP_REQUEST", 
                     "RECORD_LAYER_FAILURE", "UNEXPECTED_RECORD", "HTTPS_PROXY_REQUEST", "BAD_PACKET_LENGTH"}
 
 
-async def handshake(stream: Stream, ctx: ssl.SSLContext, sni: str | None, timeout: float) -> TlsObservation:
-    """Upgrade the stream in place. On failure the stream is unusable and the caller closes it."""
-    _, writer = stream
+async def handshake(conn: Connection, ctx: ssl.SSLContext, sni: str | None, timeout: float) -> TlsObservation:
+    """Upgrade the connection in place. On failure it is unusable and the caller closes it."""
     started = time.perf_counter()
 
     def took() -> float:
@@ -56,7 +55,7 @@ async def handshake(stream: Stream, ctx: ssl.SSLContext, sni: str | None, timeou
 
     try:
         async with asyncio.timeout(timeout):
-            await writer.start_tls(ctx, server_hostname=sni or None, ssl_handshake_timeout=timeout)
+            await conn.start_tls(ctx, sni or None)
     except TimeoutError:
         return TlsObservation(False, error="timeout", detail=f"no TLS handshake within {timeout:g} s",
                               elapsed_ms=took())
@@ -74,12 +73,8 @@ async def handshake(stream: Stream, ctx: ssl.SSLContext, sni: str | None, timeou
     except OSError as exc:
         return TlsObservation(False, error="error", detail=f"{type(exc).__name__}: {exc.strerror or exc}",
                               elapsed_ms=took())
-    ssl_object = writer.get_extra_info("ssl_object")
-    cipher = ssl_object.cipher() if ssl_object is not None else None
-    return TlsObservation(
-        True,
-        version=ssl_object.version() if ssl_object is not None else None,
-        cipher=cipher[0] if cipher else None,
-        chain=peer_chain(ssl_object) if ssl_object is not None else (),
-        elapsed_ms=took(),
-    )
+    ssl_object = conn.ssl_object
+    assert ssl_object is not None
+    cipher = ssl_object.cipher()
+    return TlsObservation(True, version=ssl_object.version(), cipher=cipher[0] if cipher else None,
+                          chain=peer_chain(ssl_object), elapsed_ms=took())

@@ -23,8 +23,8 @@ from websockets.uri import WebSocketURI
 from websockets.utils import accept_key
 
 from origin_doctor.model import Target
+from origin_doctor.probe.conn import Connection
 from origin_doctor.probe.http import cloudfront_request_headers
-from origin_doctor.probe.tcp import Stream
 
 BODY_SAMPLE_BYTES = 256
 READ_CHUNK = 65536
@@ -115,22 +115,20 @@ def _client(target: Target, port: int) -> ClientProtocol:
 
 
 class _Wire:
-    """Moves bytes between one stream and the protocol, with a deadline per wait."""
+    """Moves bytes between one connection and the protocol, with a deadline per wait."""
 
-    def __init__(self, stream: Stream, protocol: ClientProtocol) -> None:
-        self.reader, self.writer = stream
+    def __init__(self, conn: Connection, protocol: ClientProtocol) -> None:
+        self.conn = conn
         self.protocol = protocol
         self.raw = bytearray()  # everything received before the handshake ended
         self.eof = False
 
     async def flush(self) -> None:
         try:
-            for chunk in self.protocol.data_to_send():
-                if chunk:
-                    self.writer.write(chunk)
-                elif self.writer.can_write_eof():
-                    self.writer.write_eof()
-            await self.writer.drain()
+            # An empty chunk asks for a half-close, which TLS cannot do; closing follows anyway.
+            pending = b"".join(self.protocol.data_to_send())
+            if pending:
+                await self.conn.send(pending)
         except (OSError, ConnectionError):
             self.eof = True  # the origin went away; what it sent before is still judged
 
@@ -142,7 +140,7 @@ class _Wire:
                 return ready
             async with asyncio.timeout_at(deadline):
                 try:
-                    data = await self.reader.read(READ_CHUNK)
+                    data = await self.conn.recv(READ_CHUNK)
                 except (OSError, ConnectionError):
                     data = b""
             if self.protocol.handshake_exc is None and self.protocol.state is State.CONNECTING:
@@ -155,21 +153,21 @@ class _Wire:
             await self.flush()
 
 
-async def upgrade(stream: Stream, target: Target, read_timeout: float) -> WsObservation:
+async def upgrade(conn: Connection, target: Target, read_timeout: float) -> WsObservation:
     """Open a WebSocket over an established TLS stream as CloudFront would; every failure is an
-    observation. The caller owns (and closes) the stream."""
+    observation. The caller owns (and closes) the connection."""
     path = request_path(target.websocket_path or "/")
     request_id = secrets.token_urlsafe(42)[:56]
     protocol = _client(target, target.port)
     headers = upgrade_headers(target, protocol.key, request_id)
     sent = tuple(headers.raw_items())
     base: dict[str, Any] = {"path": path, "request_id": request_id, "request_headers": sent}
-    return await _exchange(stream, protocol, Request(path, headers), target, read_timeout, base)
+    return await _exchange(conn, protocol, Request(path, headers), target, read_timeout, base)
 
 
-async def _exchange(stream: Stream, protocol: ClientProtocol, request: Request, target: Target,
+async def _exchange(conn: Connection, protocol: ClientProtocol, request: Request, target: Target,
                     read_timeout: float, base: dict[str, Any]) -> WsObservation:
-    wire = _Wire(stream, protocol)
+    wire = _Wire(conn, protocol)
     loop = asyncio.get_running_loop()
     started = time.perf_counter()
     try:
