@@ -36,7 +36,7 @@ from origin_doctor.model import Severity, Target
 from origin_doctor.report.fleet_terminal import Tally, render_summary
 from origin_doctor.report.html import write_html
 from origin_doctor.report.json import dumps, report_document
-from origin_doctor.scan_workers import default_workers, scan_results
+from origin_doctor.scan_workers import ForkedWorker, default_workers, fork_workers, scan_results, stop_forked
 
 BAD_LINES_KEPT = 20
 _EXIT_ON_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
@@ -120,14 +120,14 @@ def scan(fleet_file: str, fmt: str | None, concurrency: int, per_address: int, w
             jsonl = sys.stdout if str(jsonl_path) == "-" else jsonl_path.open("w", encoding="utf-8")
         except OSError as exc:
             raise InputError(f"{jsonl_path}: cannot write ({exc.strerror or exc})") from exc
+    forked = fork_workers(workers or (1 if probe.get("debug") else default_workers(fleet.total)))
     try:
-        code = asyncio.run(run.main(run.items(fleet.entries, fleet.source), fleet.source, fleet.total, concurrency, per_address,
-                                    workers or (1 if probe.get("debug") else default_workers(fleet.total)),
-                                    as_json, jsonl,
-                                    show_progress=not no_progress))
+        code = asyncio.run(run.main(run.items(fleet.entries, fleet.source), fleet.source, fleet.total, concurrency,
+                                    per_address, forked, as_json, jsonl, show_progress=not no_progress))
         if html_path is not None:
             run.write_html(html_path)
     finally:
+        stop_forked(forked)  # only those still running: a finished run has reaped its workers
         if jsonl is not None and jsonl is not sys.stdout:
             jsonl.close()
         if run.html_spool is not None:
@@ -191,7 +191,8 @@ class _Scan:
         self.stderr.print(Text(f"error: {message}", style="red"), soft_wrap=True, highlight=False)
 
     async def main(self, items: Iterator[Target | tuple[Target, CheckOptions]], source: str, total: int | None,
-                   concurrency: int, per_address: int, workers: int, as_json: bool, jsonl: IO[str] | None,
+                   concurrency: int, per_address: int, forked: list[ForkedWorker], as_json: bool,
+                   jsonl: IO[str] | None,
                    show_progress: bool) -> int:
         started = time.perf_counter()
         caught: list[signal.Signals] = []
@@ -214,7 +215,7 @@ class _Scan:
         first = True
         try:
             with progress:
-                async for result, line in scan_results(items, self.base, workers=workers, concurrency=concurrency,
+                async for result, line in scan_results(items, self.base, forked=forked, concurrency=concurrency,
                                                        per_address=per_address):
                     self.tally.add(result)
                     self.fleet.add(result)
