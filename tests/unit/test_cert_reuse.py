@@ -10,7 +10,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from origin_doctor.analyze.cert import check_chain
-from origin_doctor.analyze.certfacts import AnchorIndex
+from origin_doctor.analyze.certfacts import AnchorIndex, chain_facts
 from origin_doctor.lab import pki
 
 NOW = dt.datetime(2026, 11, 29, 10, 0, 0, tzinfo=dt.UTC)
@@ -50,3 +50,28 @@ def test_the_path_is_built_once_per_chain_and_store(lab: pki.LabPki) -> None:
     shared = AnchorIndex((lab.root.cert,))
     assert shared.facts_for(sent) is shared.facts_for(tuple(issued.chain()))
     assert AnchorIndex((lab.root.cert,)).facts_for(sent) is not shared.facts_for(sent)
+
+
+def test_facts_taken_from_the_verifier_equal_the_walked_facts(lab: pki.LabPki) -> None:
+    """A chain the verifier accepts as sent plus an anchor skips our own signature walk; what it
+    yields is exactly what the walk yields."""
+    issued = pki.issue_leaf(lab.intermediate, ["a.lab.test"], not_before=NOW - DAY, not_after=NOW + 300 * DAY)
+    fast = AnchorIndex((lab.root.cert,))
+    verified = [*issued.chain(), lab.root.cert]
+    taken = fast.facts_from_verified(tuple(issued.chain()), verified)
+    assert taken is not None
+    assert taken == chain_facts(tuple(issued.chain()), AnchorIndex((lab.root.cert,)))
+    assert fast.facts_for(tuple(issued.chain())) is taken  # remembered like walked facts
+
+
+def test_facts_from_the_verifier_refused_where_the_walk_sees_more(lab: pki.LabPki) -> None:
+    issued = pki.issue_leaf(lab.intermediate, ["a.lab.test"], not_before=NOW - DAY, not_after=NOW + 300 * DAY)
+    with_root = tuple(issued.chain(with_root=True))
+    index = AnchorIndex((lab.root.cert,))
+    # the root sent too (a chain_has_root finding), the intermediate in the store, another order
+    assert index.facts_from_verified(with_root, list(with_root)) is None
+    assert AnchorIndex((lab.root.cert, lab.intermediate.cert)).facts_from_verified(
+        tuple(issued.chain()), [*issued.chain(), lab.root.cert]) is None
+    assert index.facts_from_verified(tuple(issued.chain()[::-1]), [*issued.chain(), lab.root.cert]) is None
+    # and the judgement of such a chain is unchanged (the reordered one: the wrong-order scenario)
+    assert codes(der(list(with_root)), "a.lab.test", index) == ["cert.chain_has_root"]

@@ -194,8 +194,14 @@ def _strength_findings(facts: ChainFacts, subject: str) -> list[Finding]:
 
 def _verify(facts: ChainFacts, anchors: AnchorIndex, name: str, now: dt.datetime, strict: bool) -> str | None:
     """cryptography's verdict; None when it accepts the chain."""
+    return _verify_sent(facts.sent, anchors, name, now, strict)[1]
+
+
+def _verify_sent(sent: tuple[x509.Certificate, ...], anchors: AnchorIndex, name: str, now: dt.datetime,
+                 strict: bool) -> tuple[list[x509.Certificate] | None, str | None]:
+    """cryptography's verdict on the chain as sent: (the verified path, None) or (None, objection)."""
     if not anchors.anchors:
-        return "empty trust store"
+        return None, "empty trust store"
     literal = _ip(name)
     subject_name: verification.Subject = (
         x509.IPAddress(ipaddress.ip_address(literal)) if literal else x509.DNSName(name)
@@ -212,22 +218,37 @@ def _verify(facts: ChainFacts, anchors: AnchorIndex, name: str, now: dt.datetime
             ),
         )
     try:
-        builder.build_server_verifier(subject_name).verify(facts.leaf, list(facts.sent[1:]))
+        verified = builder.build_server_verifier(subject_name).verify(sent[0], list(sent[1:]))
     except verification.VerificationError as exc:
-        return str(exc)
+        return None, str(exc)
     except ValueError as exc:
-        return f"verifier refused the input: {exc}"
-    return None
+        return None, f"verifier refused the input: {exc}"
+    return verified, None
+
+
+def _facts_and_verdict(sent: tuple[x509.Certificate, ...], anchors: AnchorIndex, name: str,
+                       now: dt.datetime) -> tuple[ChainFacts, str | None]:
+    """The chain's facts and the strict verifier's objection (None: accepted). The verifier runs
+    first: when it accepts the chain as sent plus an anchor, the facts follow from its path."""
+    known = anchors.known_facts(sent)
+    verified, objection = _verify_sent(sent, anchors, name, now, strict=True)
+    if known is not None:
+        return known, objection
+    if verified is not None:
+        simple = anchors.facts_from_verified(sent, verified)
+        if simple is not None:
+            return simple, None
+    return anchors.facts_for(sent), objection
 
 
 def _verifier_findings(facts: ChainFacts, anchors: AnchorIndex, name: str, now: dt.datetime, subject: str,
-                       found: list[Finding]) -> list[Finding]:
+                       found: list[Finding], strict: str | None) -> list[Finding]:
     """The verifier has the last word where our facts found nothing fatal.
 
     Its default (web PKI) extension rules are stricter than OpenSSL-style clients such as
     CloudFront's, so an objection that disappears with permissive extension rules is a warning.
+    `strict` is its objection under the default rules (None: accepted).
     """
-    strict = _verify(facts, anchors, name, now, strict=True)
     if strict is None:
         return []
     fails = [i for i, f in enumerate(found) if f.severity is Severity.FAIL]
@@ -266,13 +287,13 @@ def check_chain(
             return [finding("cert.unparsable", subject,
                             f"The certificate at position {bad} of the chain cannot be parsed.",
                             positions=bad, sent=len(chain))]
-    facts = anchors.facts_for(parsed.certs)
+    facts, strict = _facts_and_verdict(parsed.certs, anchors, name, now)
     found = _path_findings(facts, subject, name)
     found += _date_findings(facts, subject, now, warn_days)
     found += _name_findings(facts, name, subject)
     found += _shape_findings(facts, subject, order_fatal)
     found += _strength_findings(facts, subject)
-    found += _verifier_findings(facts, anchors, name, now, subject, found)
+    found += _verifier_findings(facts, anchors, name, now, subject, found, strict)
     return found
 
 

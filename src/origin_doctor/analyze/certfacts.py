@@ -248,6 +248,31 @@ class AnchorIndex:
             facts = self._facts[sent] = chain_facts(sent, self)
         return facts
 
+    def known_facts(self, sent: tuple[x509.Certificate, ...]) -> ChainFacts | None:
+        return self._facts.get(sent)
+
+    def facts_from_verified(self, sent: tuple[x509.Certificate, ...],
+                            verified: list[x509.Certificate]) -> ChainFacts | None:
+        """The facts of a chain the path verifier accepted exactly as sent plus one trust anchor
+        (the healthy case), without our own signature walk: the verifier checked every signature.
+        None when the chain is not that simple (a sent certificate in the store, an anchor that
+        could end the path early): chain_facts() then walks it."""
+        count = len(sent)
+        if len(verified) != count + 1 or any(verified[i] != sent[i] for i in range(count)):
+            return None
+        if any(self.contains(cert) for cert in sent) or any(cert.issuer in self.by_subject for cert in sent[:-1]):
+            return None
+        anchor = next((a for a in self.by_subject.get(verified[-1].subject, ()) if a == verified[-1]), None)
+        if anchor is None:
+            return None
+        facts = ChainFacts(sent=sent, path=tuple(range(count)), anchor=anchor, ends_self_signed_untrusted=False,
+                           missing_issuer=None, leaf_self_signed=is_self_signed(sent[0]), out_of_order=False,
+                           extra=())
+        if len(self._facts) >= self.FACTS_KEPT:
+            self._facts.clear()
+        self._facts[sent] = facts
+        return facts
+
     @property
     def store(self) -> verification.Store:
         """The verifier's store, built on first use (hundreds of roots: once, not per chain)."""
