@@ -206,7 +206,7 @@ async def _negotiate(ctx: _Context, address: str, port: int, sni: str | None) ->
     jobs = [negotiate(address, port, _offer(profile, sni), timeout)]
     if eager and other is not None:
         jobs.append(negotiate(address, port, _offer(other, sni), timeout))
-    first, *eager_answers = await asyncio.gather(*jobs)
+    first, *eager_answers = await asyncio.gather(*jobs) if len(jobs) > 1 else [await jobs[0]]
     other_hello: HelloResult | None = eager_answers[0] if eager_answers else None
     late: dict[str, HelloOffer] = {}
     if other is not None and other_hello is None and first.kind != "accepted":
@@ -337,7 +337,10 @@ async def _check(ctx: _Context, target: Target) -> TargetResult:
     started = time.perf_counter()
     now = ctx.options.now or dt.datetime.now(dt.UTC)
     found, addresses, dns_ms = await _addresses(ctx, target)
-    per_address = await asyncio.gather(*(_gated(ctx, target, a, dns_ms, now) for a in addresses))
+    if len(addresses) == 1:  # most origins: no task per address
+        per_address = [await _gated(ctx, target, addresses[0], dns_ms, now)]
+    else:
+        per_address = await asyncio.gather(*(_gated(ctx, target, a, dns_ms, now) for a in addresses))
     for result in per_address:
         found += result.findings
     return TargetResult(

@@ -5,10 +5,12 @@ parameters, read the answer under one deadline, and turn whatever the peer does 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import ipaddress
 import os
 import socket
+import struct
 import time
 from dataclasses import replace
 
@@ -16,6 +18,7 @@ from origin_doctor.probe.hello_reader import MAX_READ_BYTES, HelloReader
 from origin_doctor.probe.hello_wire import TLS_VERSIONS, HelloOffer, HelloResult, build_client_hello
 
 _READ_CHUNK = 64 * 1024
+_RESET_ON_CLOSE = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s
 
 
 async def negotiate(address: str, port: int, offer: HelloOffer, timeout: float) -> HelloResult:
@@ -51,6 +54,11 @@ async def negotiate(address: str, port: int, offer: HelloOffer, timeout: float) 
     except OSError as exc:
         result = reader.result("error", f"socket error: {_errno_name(exc)} {exc.strerror or exc}")
     finally:
+        if connected:
+            # The handshake is abandoned on purpose: reset instead of a FIN exchange, so neither
+            # side keeps the connection in TIME_WAIT (a fleet scan opens one of these per target).
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RESET_ON_CLOSE)
         sock.close()
     return replace(result, elapsed_ms=(time.perf_counter() - started) * 1000.0)
 
