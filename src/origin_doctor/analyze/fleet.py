@@ -48,12 +48,15 @@ def site_of(name: str, explicit: str | None = None) -> str:
     registered-domain rule: 'ws.example.com' -> 'example.com'; IP literals stand alone)."""
     if explicit:
         return explicit
-    try:
-        ipaddress.ip_address(name.strip("[]"))
-        return name
-    except ValueError:
-        labels = [label for label in name.lower().rstrip(".").split(".") if label]
-        return ".".join(labels[-2:]) if labels else name
+    bare = name.strip("[]")
+    if ":" in bare or bare[-1:].isdigit():  # only these can be IP literals (a TLD never ends in a digit)
+        try:
+            ipaddress.ip_address(bare)
+            return name
+        except ValueError:
+            pass
+    labels = [label for label in name.lower().rstrip(".").split(".") if label]
+    return ".".join(labels[-2:]) if labels else name
 
 
 def served_by(result: TargetResult) -> list[Served]:

@@ -227,7 +227,8 @@ class _Scan:
                     if as_json:
                         sys.stdout.write(("\n    " if first else ",\n    ") + line)
                         first = False
-                    progress.update(bar, advance=1, failing=self.tally.failing)
+                    if show_progress:
+                        progress.update(bar, advance=1, failing=self.tally.failing)
         except asyncio.CancelledError:
             if not caught or task is None:
                 raise

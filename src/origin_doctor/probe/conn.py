@@ -13,8 +13,10 @@ import asyncio
 import contextlib
 import socket
 import ssl
+import struct
 
 READ_CHUNK = 65536
+RESET_ON_CLOSE = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close with a reset
 
 
 class Connection:
@@ -110,4 +112,8 @@ class Connection:
             if pending:
                 with contextlib.suppress(OSError):
                     self.sock.send(pending)
+        # A reset rather than a FIN exchange: the exchange is over, and a fleet scan would
+        # otherwise leave one TIME_WAIT socket per target behind it.
+        with contextlib.suppress(OSError):
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET_ON_CLOSE)
         self.sock.close()

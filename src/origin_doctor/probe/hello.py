@@ -10,15 +10,14 @@ import errno
 import ipaddress
 import os
 import socket
-import struct
 import time
 from dataclasses import replace
 
+from origin_doctor.probe.conn import RESET_ON_CLOSE
 from origin_doctor.probe.hello_reader import MAX_READ_BYTES, HelloReader
 from origin_doctor.probe.hello_wire import TLS_VERSIONS, HelloOffer, HelloResult, build_client_hello
 
 _READ_CHUNK = 64 * 1024
-_RESET_ON_CLOSE = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s
 
 
 async def negotiate(address: str, port: int, offer: HelloOffer, timeout: float) -> HelloResult:
@@ -58,7 +57,7 @@ async def negotiate(address: str, port: int, offer: HelloOffer, timeout: float) 
             # The handshake is abandoned on purpose: reset instead of a FIN exchange, so neither
             # side keeps the connection in TIME_WAIT (a fleet scan opens one of these per target).
             with contextlib.suppress(OSError):
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RESET_ON_CLOSE)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET_ON_CLOSE)
         sock.close()
     return replace(result, elapsed_ms=(time.perf_counter() - started) * 1000.0)
 
