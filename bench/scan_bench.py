@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import ssl
+import statistics
 import subprocess
 import sys
 import time
@@ -244,7 +245,7 @@ def run_openssl(targets: list[tuple[str, int]], ca: Path) -> Run:
 # --- main ---------------------------------------------------------------------------------------
 
 
-SCAN_CONFIGS = ((1, 64), (2, 128), (2, 256))  # (workers, concurrency)
+SCAN_CONFIGS = ((1, 256), (2, 128), (2, 256))  # (workers, concurrency)
 FLOOR_CONCURRENCY = (16, 32, 64, 256)
 
 
@@ -252,7 +253,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--endpoints", type=int, default=2000, help="distinct (name, port) endpoints")
     parser.add_argument("--ports", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=2, help="interleaved repeats of the rate runs (best kept)")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="interleaved repeats of the rate runs (best kept; ratios also per round)")
     parser.add_argument("--scale", default="1000,10000,100000", help="target counts for the RSS runs")
     parser.add_argument("--sslyze", type=int, default=500, help="endpoints for sslyze (it is slow)")
     parser.add_argument("--openssl", type=int, default=200, help="endpoints for the s_client loop")
@@ -266,16 +268,21 @@ def main() -> None:
     work.mkdir(parents=True)
     server, targets, ca = start_fleet(work, args.endpoints, args.ports)
     best: dict[str, Run] = {}
+    rounds: list[list[Run]] = []
     others: list[Run] = []
     scale: list[Run] = []
     try:
         count = len(targets)
         hosts = write_hosts(work / "hosts.txt", targets, count)
         for _ in range(args.rounds):  # interleaved, so load from elsewhere hits every contender alike
+            this_round: list[Run] = []
             for c in FLOOR_CONCURRENCY:
-                _keep_best(best, run_floor(hosts, count, ca, c))
+                this_round.append(run_floor(hosts, count, ca, c))
             for workers, c in SCAN_CONFIGS:
-                _keep_best(best, run_scan(hosts, count, targets, ca, c, str(OUT / "scan.jsonl"), workers))
+                this_round.append(run_scan(hosts, count, targets, ca, c, str(OUT / "scan.jsonl"), workers))
+            for run in this_round:
+                _keep_best(best, run)
+            rounds.append(this_round)
         others.append(run_sslyze(targets[: args.sslyze], ca))
         others.append(run_openssl(targets[: args.openssl], ca))
         top_scan = max((r for r in best.values() if r.name.startswith("origin-doctor")), key=lambda r: r.rate)
@@ -283,12 +290,12 @@ def main() -> None:
         for n in (int(x) for x in args.scale.split(",")):
             scale_hosts = write_hosts(work / f"hosts-{n}.txt", targets, n)
             for w in sorted({1, workers}):
-                run = run_scan(scale_hosts, n, targets, ca, concurrency if w == workers else 64, os.devnull, w)
+                run = run_scan(scale_hosts, n, targets, ca, concurrency, os.devnull, w)
                 run.name = f"scan {n} targets, workers={w}, --jsonl /dev/null"
                 scale.append(run)
     finally:
         server.stop()  # type: ignore[attr-defined]
-    report(list(best.values()), others, scale)
+    report(list(best.values()), others, scale, rounds)
 
 
 def _keep_best(best: dict[str, Run], run: Run) -> None:
@@ -296,7 +303,17 @@ def _keep_best(best: dict[str, Run], run: Run) -> None:
         best[run.name] = run
 
 
-def report(rates: list[Run], others: list[Run], scale: list[Run]) -> None:
+def _round_ratios(rounds: list[list[Run]]) -> tuple[list[float], list[float]]:
+    """Per round: best scan / best floor, and one-process scan / best floor (same machine state)."""
+    best, single = [], []
+    for runs in rounds:
+        floor = max(r.rate for r in runs if r.name.startswith("floor"))
+        best.append(max(r.rate for r in runs if r.name.startswith("origin-doctor")) / floor)
+        single.append(max(r.rate for r in runs if "workers=1" in r.name) / floor)
+    return best, single
+
+
+def report(rates: list[Run], others: list[Run], scale: list[Run], rounds: list[list[Run]]) -> None:
     floor = max((r for r in rates if r.name.startswith("floor")), key=lambda r: r.rate)
     ours = max((r for r in rates if r.name.startswith("origin-doctor")), key=lambda r: r.rate)
     single = max((r for r in rates if "workers=1" in r.name), key=lambda r: r.rate)
@@ -304,8 +321,13 @@ def report(rates: list[Run], others: list[Run], scale: list[Run]) -> None:
     print(f"  {'contender':48} {'targets':>8} {'seconds':>8} {'hosts/s':>9} {'peak RSS MB':>12}  note")
     for run in [*rates, *others]:
         print(f"  {run.name:48} {run.targets:8} {run.seconds:8.2f} {run.rate:9.0f} {run.peak_rss_mb:12.1f}  {run.note}")
+    per_round, per_round_single = _round_ratios(rounds)
     print(f"\n  origin-doctor (best) / floor (best)      = {ours.rate / floor.rate:.2f}x (target >= 0.8x)")
     print(f"  origin-doctor (1 process) / floor (best) = {single.rate / floor.rate:.2f}x")
+    print(f"  per round, best scan / best floor        = {' '.join(f'{x:.2f}' for x in per_round)}"
+          f"  (median {statistics.median(per_round):.2f}x)")
+    print(f"  per round, 1 process / best floor        = {' '.join(f'{x:.2f}' for x in per_round_single)}"
+          f"  (median {statistics.median(per_round_single):.2f}x)")
     sslyze = next((r for r in others if r.name.startswith("sslyze")), None)
     if sslyze is not None:
         print(f"  origin-doctor (best) / sslyze            = {ours.rate / sslyze.rate:.1f}x (target >= 10x)")
@@ -314,6 +336,8 @@ def report(rates: list[Run], others: list[Run], scale: list[Run]) -> None:
         print(f"  {run.name:48} {run.targets:8} {run.seconds:8.1f} {run.rate:9.0f} {run.peak_rss_mb:12.1f}")
     (OUT / "scan_bench.json").write_text(json.dumps(
         {"runs": [r.__dict__ | {"rate": r.rate} for r in [*rates, *others]],
+         "rounds": [[r.__dict__ | {"rate": r.rate} for r in runs] for runs in rounds],
+         "round_ratios": {"best": per_round, "one_process": per_round_single},
          "scale": [r.__dict__ | {"rate": r.rate} for r in scale],
          "cpus": os.cpu_count(), "python": sys.version.split()[0]}, indent=2))
 

@@ -16,6 +16,7 @@ import ssl
 import struct
 
 READ_CHUNK = 65536
+_INBOX_PAUSE = 4 * READ_CHUNK  # stop reading a peer that sends faster than the probe reads
 RESET_ON_CLOSE = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close with a reset
 
 
@@ -29,6 +30,13 @@ class Connection:
         self._incoming = ssl.MemoryBIO()
         self._outgoing = ssl.MemoryBIO()
         self.closed = False
+        # The socket stays registered for reading while data is wanted (one registration per
+        # connection, not one per read); what arrives waits in _inbox for the next recv.
+        self._inbox = bytearray()
+        self._eof = False
+        self._error: OSError | None = None
+        self._waiter: asyncio.Future[None] | None = None
+        self._watching = False
 
     @classmethod
     async def open(cls, address: str, port: int) -> Connection:
@@ -56,7 +64,7 @@ class Connection:
                 break
             except ssl.SSLWantReadError:
                 await self._flush()
-                data = await self.loop.sock_recv(self.sock, READ_CHUNK)
+                data = await self._recv_raw(READ_CHUNK)
                 if not data:
                     self._incoming.write_eof()
                     try:
@@ -71,7 +79,7 @@ class Connection:
 
     async def send(self, data: bytes) -> None:
         if self.ssl_object is None:
-            await self.loop.sock_sendall(self.sock, data)
+            await self._send_raw(data)
             return
         self.ssl_object.write(data)
         await self._flush()
@@ -80,13 +88,13 @@ class Connection:
         """Up to `limit` bytes; b"" once the peer has closed (with or without close_notify)."""
         tls = self.ssl_object
         if tls is None:
-            return await self.loop.sock_recv(self.sock, limit)
+            return await self._recv_raw(limit)
         while True:
             try:
                 return tls.read(limit)
             except ssl.SSLWantReadError:
                 await self._flush()  # e.g. an answer to a key update
-                data = await self.loop.sock_recv(self.sock, READ_CHUNK)
+                data = await self._recv_raw(READ_CHUNK)
                 if not data:
                     return b""
                 self._incoming.write(data)
@@ -98,7 +106,60 @@ class Connection:
     async def _flush(self) -> None:
         pending = self._outgoing.read()
         if pending:
-            await self.loop.sock_sendall(self.sock, pending)
+            await self._send_raw(pending)
+
+    async def _send_raw(self, data: bytes) -> None:
+        try:
+            sent = self.sock.send(data)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        if sent < len(data):  # a full send buffer: let the loop wait for room
+            await self.loop.sock_sendall(self.sock, memoryview(data)[sent:])
+
+    async def _recv_raw(self, limit: int) -> bytes:
+        while not self._inbox:
+            if self._error is not None:
+                raise self._error
+            if self._eof:
+                return b""
+            if not self._watching:
+                self.loop.add_reader(self.sock.fileno(), self._readable)
+                self._watching = True
+            self._waiter = self.loop.create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        if len(self._inbox) <= limit:
+            data = bytes(self._inbox)
+            self._inbox.clear()
+        else:
+            data = bytes(self._inbox[:limit])
+            del self._inbox[:limit]
+        return data
+
+    def _readable(self) -> None:
+        try:
+            data = self.sock.recv(READ_CHUNK)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._error = exc
+            data = b""
+        if data:
+            self._inbox += data
+        else:
+            self._eof = True
+        if not data or len(self._inbox) >= _INBOX_PAUSE:
+            self._unwatch()  # nothing more to read, or enough until the probe catches up
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _unwatch(self) -> None:
+        if self._watching:
+            self.loop.remove_reader(self.sock.fileno())
+            self._watching = False
 
     def close(self) -> None:
         """Say close_notify if TLS is up (best effort, never waits), then close the socket."""
@@ -116,4 +177,5 @@ class Connection:
         # otherwise leave one TIME_WAIT socket per target behind it.
         with contextlib.suppress(OSError):
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET_ON_CLOSE)
+        self._unwatch()
         self.sock.close()
