@@ -29,6 +29,9 @@ from origin_doctor.verdict import decide
 
 Item = Target | tuple[Target, CheckOptions]
 _FRAME = struct.Struct("!I")
+# What a pipe reader buffers before it stops reading (a bigger message is still read whole): the
+# parent no longer pushes a 100k-target file into a worker's memory ahead of its probes.
+_PIPE_BUFFER = 2**16
 
 
 def tune_gc() -> None:
@@ -151,7 +154,7 @@ class _Worker:
     async def attach(cls, forked: ForkedWorker, profile: str) -> _Worker:
         forked.taken = True
         loop = asyncio.get_running_loop()
-        stdout = asyncio.StreamReader(limit=2**24)
+        stdout = asyncio.StreamReader(limit=_PIPE_BUFFER)
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdout),
                                      os.fdopen(forked.from_worker, "rb", buffering=0))
         transport, protocol = await loop.connect_write_pipe(
@@ -256,7 +259,7 @@ def slim(result: TargetResult) -> TargetResult:
 
 async def _worker(inbox: int, outbox: int) -> None:
     loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader(limit=2**24)
+    reader = asyncio.StreamReader(limit=_PIPE_BUFFER)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(inbox, "rb", buffering=0))
     out = os.fdopen(outbox, "wb")
 
