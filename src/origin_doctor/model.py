@@ -7,6 +7,7 @@ analyzers, the verdict, the engine and the renderers all speak.
 from __future__ import annotations
 
 import enum
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -133,3 +134,15 @@ class Target:
         if self.origin_headers:
             data["origin_headers"] = [name for name, _ in self.origin_headers]  # values may be secrets
         return data
+
+
+def parse_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The IP address `text` spells, or None. Host names are turned away without a parse attempt
+    (two failed parses with their exceptions, several per target in a scan): an IPv4 literal ends
+    in a digit and an IPv6 one has a colon."""
+    if ":" not in text and not text[-1:].isdigit():
+        return None
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None

@@ -27,7 +27,7 @@ from origin_doctor.analyze.certfacts import (
     signature_hash,
 )
 from origin_doctor.codes import finding
-from origin_doctor.model import Finding, Severity
+from origin_doctor.model import Finding, Severity, parse_ip
 
 WEAK_HASHES = {"sha1", "md5", "md2", "md4", "unsupported"}
 
@@ -95,10 +95,8 @@ def _name_findings(facts: ChainFacts, name: str, subject: str) -> list[Finding]:
 
 
 def _ip(text: str) -> str | None:
-    try:
-        return str(ipaddress.ip_address(text))
-    except ValueError:
-        return None
+    ip = parse_ip(text)
+    return None if ip is None else str(ip)
 
 
 def _path_findings(facts: ChainFacts, subject: str, name: str) -> list[Finding]:

@@ -23,13 +23,23 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID, N
 MAX_PATH = 12
 
 
+@functools.lru_cache(maxsize=4096)  # every judgement and report line asks again; each ask builds a Name
+def subject_name(cert: x509.Certificate) -> x509.Name:
+    return cert.subject
+
+
+@functools.lru_cache(maxsize=4096)
+def issuer_name(cert: x509.Certificate) -> x509.Name:
+    return cert.issuer
+
+
 def name_of(cert: x509.Certificate) -> str:
     """A short human name: the CN when there is one, else the whole DN."""
-    cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    cns = subject_name(cert).get_attributes_for_oid(NameOID.COMMON_NAME)
     if cns:
         value = cns[0].value
         return value.decode("latin-1") if isinstance(value, bytes) else value
-    return cert.subject.rfc4514_string() or "(empty subject)"
+    return subject_name(cert).rfc4514_string() or "(empty subject)"
 
 
 def dns_names(cert: x509.Certificate) -> list[str]:
@@ -72,7 +82,7 @@ def name_matches(pattern: str, name: str) -> bool:
 
 @functools.lru_cache(maxsize=4096)  # a fleet's intermediates and roots repeat on every target
 def issued_by(child: x509.Certificate, parent: x509.Certificate) -> bool:
-    if child.issuer != parent.subject:
+    if issuer_name(child) != subject_name(parent):
         return False
     try:
         child.verify_directly_issued_by(parent)
@@ -119,6 +129,7 @@ def aia_ca_issuers(cert: x509.Certificate) -> list[str]:
     ]
 
 
+@functools.lru_cache(maxsize=4096)  # the report and the strength check both ask
 def key_description(cert: x509.Certificate) -> tuple[str, int | None]:
     try:
         key = cert.public_key()
@@ -152,9 +163,9 @@ def describe(cert: x509.Certificate, include_pem: bool = True) -> dict[str, Any]
 def _described(cert: x509.Certificate, include_pem: bool) -> dict[str, Any]:
     key, _ = key_description(cert)
     data: dict[str, Any] = {
-        "subject": cert.subject.rfc4514_string(),
-        "issuer": cert.issuer.rfc4514_string(),
-        "sha256": cert.fingerprint(hashes.SHA256()).hex(),
+        "subject": subject_name(cert).rfc4514_string(),
+        "issuer": issuer_name(cert).rfc4514_string(),
+        "sha256": _fingerprint(cert).hex(),
         "not_before": _utc(cert.not_valid_before_utc),
         "not_after": _utc(cert.not_valid_after_utc),
         "names": dns_names(cert),
@@ -260,9 +271,9 @@ class AnchorIndex:
         count = len(sent)
         if len(verified) != count + 1 or any(verified[i] != sent[i] for i in range(count)):
             return None
-        if any(self.contains(cert) for cert in sent) or any(cert.issuer in self.by_subject for cert in sent[:-1]):
+        if any(self.contains(cert) for cert in sent) or any(issuer_name(cert) in self.by_subject for cert in sent[:-1]):
             return None
-        anchor = next((a for a in self.by_subject.get(verified[-1].subject, ()) if a == verified[-1]), None)
+        anchor = next((a for a in self.by_subject.get(subject_name(verified[-1]), ()) if a == verified[-1]), None)
         if anchor is None:
             return None
         facts = ChainFacts(sent=sent, path=tuple(range(count)), anchor=anchor, ends_self_signed_untrusted=False,
@@ -281,7 +292,7 @@ class AnchorIndex:
         return self._store
 
     def issuer_of(self, cert: x509.Certificate) -> x509.Certificate | None:
-        for candidate in self.by_subject.get(cert.issuer, ()):
+        for candidate in self.by_subject.get(issuer_name(cert), ()):
             if issued_by(cert, candidate):
                 return candidate
         return None
@@ -311,7 +322,7 @@ def chain_facts(sent: tuple[x509.Certificate, ...], anchors: AnchorIndex) -> Cha
             break
         nxt = next((i for i, c in enumerate(sent) if i not in path and issued_by(current, c)), None)
         if nxt is None:
-            missing = current.issuer.rfc4514_string()
+            missing = issuer_name(current).rfc4514_string()
             break
         path.append(nxt)
     on_path = set(path)

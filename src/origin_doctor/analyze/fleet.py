@@ -8,13 +8,12 @@ not the number of targets.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from origin_doctor.codes import finding
-from origin_doctor.model import Finding, Severity, Stage
+from origin_doctor.model import Finding, Severity, Stage, parse_ip
 from origin_doctor.result import TargetResult
 
 MAX_EXAMPLES = 5
@@ -48,13 +47,8 @@ def site_of(name: str, explicit: str | None = None) -> str:
     registered-domain rule: 'ws.example.com' -> 'example.com'; IP literals stand alone)."""
     if explicit:
         return explicit
-    bare = name.strip("[]")
-    if ":" in bare or bare[-1:].isdigit():  # only these can be IP literals (a TLD never ends in a digit)
-        try:
-            ipaddress.ip_address(bare)
-            return name
-        except ValueError:
-            pass
+    if parse_ip(name.strip("[]")) is not None:
+        return name
     labels = [label for label in name.lower().rstrip(".").split(".") if label]
     return ".".join(labels[-2:]) if labels else name
 

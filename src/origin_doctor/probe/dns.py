@@ -4,10 +4,11 @@ SERVFAIL/REFUSED and no answer in time."""
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from origin_doctor.model import parse_ip
 
 if TYPE_CHECKING:
     import dns.asyncresolver
@@ -25,10 +26,8 @@ class DnsObservation:
 
 
 def ip_literal(name: str) -> str | None:
-    try:
-        return str(ipaddress.ip_address(name.strip("[]")))
-    except ValueError:
-        return None
+    ip = parse_ip(name.strip("[]"))
+    return None if ip is None else str(ip)
 
 
 def make_resolver(nameservers: tuple[tuple[str, int], ...], timeout: float) -> dns.asyncresolver.Resolver:

@@ -5,7 +5,6 @@ a profile's versions, suites, groups and signature algorithms. The only crypto i
 from __future__ import annotations
 
 import functools
-import ipaddress
 import os
 import struct
 from dataclasses import dataclass, replace
@@ -13,6 +12,7 @@ from dataclasses import dataclass, replace
 from cryptography.hazmat.primitives.asymmetric import ec, x448, x25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from origin_doctor.model import parse_ip
 from origin_doctor.probe.hello_codes import (
     CIPHER_CODES,
     CONTENT_HANDSHAKE,
@@ -127,11 +127,8 @@ def _key_shares(groups: tuple[str, ...]) -> bytes:
 def _server_name(sni: str) -> bytes | None:
     """RFC 6066 3 HostName, or None for an IP literal (SNI carries DNS names only)."""
     host = sni.rstrip(".")
-    try:
-        ipaddress.ip_address(host)
+    if parse_ip(host) is not None:
         return None
-    except ValueError:
-        pass
     encoded = host.encode("idna")  # UnicodeError (a ValueError) for names IDNA rejects
     if not encoded or len(encoded) > 253:
         raise ValueError(f"bad SNI host name: {sni!r}")
