@@ -86,8 +86,7 @@ def _format_of(path: str) -> str:
 
 def _open_stream(source: str, stream: TextIO, kind: str, total: int | None) -> Fleet:
     if kind == "yaml":
-        entries, defaults = _yaml_entries(source, stream)
-        return Fleet(source, entries, total=len(entries), defaults=defaults)
+        return _yaml_fleet(source, stream, seekable=source != "<stdin>" and stream.seekable())
     if kind == "csv":
         rows = csv.reader(_uncommented(stream))
         try:
@@ -185,11 +184,79 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any,
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _yaml_entries(source: str, stream: TextIO) -> tuple[list[FleetEntry | BadLine], dict[str, Any]]:
+def _yaml_fleet(source: str, stream: TextIO, *, seekable: bool) -> Fleet:
+    """Stream a fleet.yaml one target entry at a time. A file is read twice: first to check the
+    syntax and the layout, count the entries and find `defaults:` wherever it stands (errors stop the
+    run before anything is checked), then to hand out the entries. Stdin is read once; there, entries
+    that come before a later `defaults:` wait for it."""
+    if not seekable:
+        return Fleet(source, _yaml_entries(source, stream, None), total=None)
+    count = 0
+    defaults: dict[str, Any] = {}
     try:
-        with stream:
-            node_lines = _sequence_lines(stream.read())
-            document = node_lines[0]
+        for kind, value, _ in _yaml_walk(source, stream):
+            if kind == "defaults":
+                defaults = value
+            else:
+                count += 1
+        stream.seek(0)
+    except BaseException:
+        stream.close()
+        raise
+    return Fleet(source, _yaml_entries(source, stream, defaults), total=count, defaults=defaults)
+
+
+def _yaml_entries(source: str, stream: TextIO, known_defaults: dict[str, Any] | None
+                  ) -> Iterator[FleetEntry | BadLine]:
+    defaults = known_defaults
+    waiting: list[tuple[Any, int]] = []  # stdin: entries seen before a `defaults:` that may follow
+    with stream:
+        for kind, value, line in _yaml_walk(source, stream):
+            if kind == "defaults":
+                defaults = value
+                for item, item_line in waiting:
+                    yield _yaml_entry(source, item, item_line, defaults)
+                waiting.clear()
+            elif defaults is None and kind == "item-before-defaults":
+                waiting.append((value, line))
+            else:
+                yield _yaml_entry(source, value, line, defaults or {})
+        for item, item_line in waiting:
+            yield _yaml_entry(source, item, item_line, defaults or {})
+
+
+def _yaml_entry(source: str, item: Any, line: int, defaults: dict[str, Any]) -> FleetEntry | BadLine:
+    if isinstance(item, str):
+        fields: dict[str, Any] = {"target": item}
+    elif isinstance(item, dict):
+        fields = {str(k): v for k, v in item.items() if k != "__line__"}
+        line = int(item.get("__line__", line))
+    else:
+        return BadLine(source, line, f"an entry must be a target or a mapping, not {type(item).__name__}")
+    return entry_from_fields(source, line, {**defaults, **fields})
+
+
+def _yaml_walk(source: str, stream: TextIO) -> Iterator[tuple[str, Any, int]]:
+    """("defaults", mapping, line) and the target entries in document order, each entry composed
+    on its own so memory does not grow with the fleet. An entry of a mapping document that comes
+    before any `defaults:` is tagged "item-before-defaults" (a later `defaults:` still applies)."""
+    loader = _LineLoader(stream)
+    try:
+        _skip(loader)  # stream start
+        if loader.check_event(yaml.StreamEndEvent):
+            return
+        _skip(loader)  # document start
+        if loader.check_event(yaml.SequenceStartEvent):
+            _skip(loader)
+            yield from _yaml_items(loader, "item")
+        elif loader.check_event(yaml.MappingStartEvent):
+            yield from _yaml_mapping(source, loader)
+        else:
+            raise InputError(f"{source}: expected a list of targets, or a mapping with 'targets:' "
+                             "(and optional 'defaults:')")
+        _skip(loader)  # document end
+        if not loader.check_event(yaml.StreamEndEvent):
+            raise InputError(f"{source}: expected one YAML document, found more")
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
@@ -197,49 +264,54 @@ def _yaml_entries(source: str, stream: TextIO) -> tuple[list[FleetEntry | BadLin
         raise InputError(f"{source}{where}: not valid YAML ({problem})") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{source}: cannot read the fleet file ({exc})") from exc
-    defaults: dict[str, Any] = {}
-    items: Any = document
-    if isinstance(document, dict):
-        unknown = set(document) - {"defaults", "targets", "__line__"}
-        if unknown or not isinstance(document.get("targets"), list):
-            raise InputError(f"{source}: expected a list of targets, or a mapping with 'targets:' "
-                             f"(and optional 'defaults:'); found keys {', '.join(sorted(map(str, unknown))) or 'none'}")
-        defaults = dict(document.get("defaults") or {})
-        defaults.pop("__line__", None)
-        items = document["targets"]
-    if not isinstance(items, list):
-        raise InputError(f"{source}: expected a list of targets")
-    sequence_lines = node_lines[1]
-    entries: list[FleetEntry | BadLine] = []
-    for index, item in enumerate(items):
-        line = sequence_lines[index] if index < len(sequence_lines) else 0
-        if isinstance(item, str):
-            fields: dict[str, Any] = {"target": item}
-        elif isinstance(item, dict):
-            fields = {str(k): v for k, v in item.items() if k != "__line__"}
-            line = int(item.get("__line__", line))
-        else:
-            entries.append(BadLine(source, line, f"an entry must be a target or a mapping, not {type(item).__name__}"))
-            continue
-        entries.append(entry_from_fields(source, line, {**defaults, **fields}))
-    return entries, defaults
-
-
-def _sequence_lines(text: str) -> tuple[Any, list[int]]:
-    """The document, and the line of each item of its target list (for string items)."""
-    loader = _LineLoader(io.StringIO(text))
-    try:
-        root = loader.get_single_node()
-        document = loader.construct_document(root) if root is not None else None
     finally:
         loader.dispose()
-    lines: list[int] = []
-    seq = root
-    if isinstance(root, yaml.MappingNode):
-        seq = next((v for k, v in root.value if getattr(k, "value", None) == "targets"), None)
-    if isinstance(seq, yaml.SequenceNode):
-        lines = [item.start_mark.line + 1 for item in seq.value]
-    return document, lines
+
+
+def _yaml_mapping(source: str, loader: _LineLoader) -> Iterator[tuple[str, Any, int]]:
+    _skip(loader)  # mapping start
+    seen: set[str] = set()
+    while not loader.check_event(yaml.MappingEndEvent):
+        key_node = _compose(loader)
+        key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "(not a name)"
+        if key == "targets" and loader.check_event(yaml.SequenceStartEvent):
+            _skip(loader)
+            yield from _yaml_items(loader, "item" if "defaults" in seen else "item-before-defaults")
+        elif key == "defaults":
+            node = _compose(loader)
+            value = loader.construct_document(node)
+            if value is not None and not isinstance(value, dict):
+                raise InputError(f"{source}:{node.start_mark.line + 1}: 'defaults:' must be a mapping")
+            defaults = dict(value or {})
+            defaults.pop("__line__", None)
+            yield "defaults", defaults, node.start_mark.line + 1
+        elif key == "targets":
+            raise InputError(f"{source}:{key_node.start_mark.line + 1}: 'targets:' must be a list")
+        else:
+            raise InputError(f"{source}: expected a list of targets, or a mapping with 'targets:' "
+                             f"(and optional 'defaults:'); found key {key!r}")
+        seen.add(key)
+    _skip(loader)  # mapping end
+    if "targets" not in seen:
+        raise InputError(f"{source}: expected a list of targets, or a mapping with 'targets:' "
+                         "(and optional 'defaults:'); found no 'targets:'")
+
+
+def _skip(loader: _LineLoader) -> None:
+    loader.get_event()  # type: ignore[no-untyped-call]
+
+
+def _compose(loader: _LineLoader) -> yaml.Node:
+    node = loader.compose_node(None, None)  # type: ignore[arg-type]
+    assert node is not None  # None only at a document's end, which every caller checks first
+    return node
+
+
+def _yaml_items(loader: _LineLoader, kind: str) -> Iterator[tuple[str, Any, int]]:
+    while not loader.check_event(yaml.SequenceEndEvent):
+        node = _compose(loader)
+        yield kind, loader.construct_document(node), node.start_mark.line + 1
+    _skip(loader)  # sequence end
 
 
 # --- one entry ----------------------------------------------------------------------------------

@@ -113,3 +113,59 @@ def test_csv_header_is_checked_when_the_file_is_opened(tmp_path: Path) -> None:
     hosts.write_text("# only a comment\n")
     with pytest.raises(InputError, match="empty CSV file"):
         open_fleet(str(hosts))
+
+
+DEFAULTS_LAST = ("targets:\n  - a.example.com\n  - target: b.example.com\n    port: 9443\n"
+                 "defaults:\n  port: 8443\n  read_timeout: 3\n")
+
+
+def test_yaml_defaults_after_the_targets_still_apply(tmp_path: Path) -> None:
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(DEFAULTS_LAST)
+    opened = open_fleet(str(fleet))
+    assert opened.total == 2
+    a, b = list(opened.entries)
+    assert isinstance(a, FleetEntry) and (a.target.port, a.line) == (8443, 2)
+    assert isinstance(b, FleetEntry) and (b.target.port, b.line) == (9443, 3)
+    assert dict(a.overrides) == {"read_timeout": 3.0}
+    # the same document on stdin (read once): the entries wait for the defaults that follow them
+    piped = open_fleet("-", "yaml", stdin=io.StringIO(DEFAULTS_LAST))
+    assert piped.total is None
+    assert [(e.target.port, dict(e.overrides)) for e in piped.entries if isinstance(e, FleetEntry)] == [
+        (8443, {"read_timeout": 3.0}), (9443, {"read_timeout": 3.0})]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("targets:\n  - a.example.com\n---\ntargets: []\n", "one YAML document"),
+    ("targets: a.example.com\n", "fleet.yaml:1: 'targets:' must be a list"),
+    ("defaults: {}\nhosts:\n  - a.example.com\n", "found key 'hosts'"),
+    ("defaults:\n  - port\ntargets: []\n", "fleet.yaml:2: 'defaults:' must be a mapping"),
+    ("defaults: {port: 443}\n", "found no 'targets:'"),
+    ("just-a-name\n", "expected a list of targets"),
+])
+def test_yaml_layout_errors_stop_before_anything_is_checked(tmp_path: Path, text: str, message: str) -> None:
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(text)
+    with pytest.raises(InputError, match=message):
+        open_fleet(str(fleet))
+
+
+def test_yaml_entries_are_read_one_at_a_time(tmp_path: Path) -> None:
+    """Memory for reading a fleet.yaml stays flat in its size: the peak while handing out 3,000
+    entries is about the peak for 300 (a whole-document load grows tenfold)."""
+    import tracemalloc
+
+    def peak(count: int) -> int:
+        fleet = tmp_path / f"fleet-{count}.yaml"
+        fleet.write_text("defaults:\n  port: 8443\ntargets:\n" + "".join(
+            f"  - target: h{i}.example.com\n    site: s{i % 7}\n" for i in range(count)))
+        tracemalloc.start()
+        try:
+            seen = sum(1 for entry in open_fleet(str(fleet)).entries if isinstance(entry, FleetEntry))
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+            assert seen == count
+
+    small, large = peak(300), peak(3000)
+    assert large < 2 * small, (small, large)
