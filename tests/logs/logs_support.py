@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from origin_doctor.lab.nginx import NginxServer, ServerBlock, free_ports
 from origin_doctor.logs.records import Window
 from origin_doctor.logs.render import build_document
 from origin_doctor.logs.sources import scan_all
@@ -27,66 +25,13 @@ def summarise(*paths: Path | str, window: Window | None = None, **options: Any) 
     return build_document(summary, window or Window(), datetime(2026, 11, 29, tzinfo=UTC))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-NGINX_CONF = """
-daemon off;
-master_process off;
-worker_processes 1;
-error_log {root}/error.log warn;
-pid {root}/nginx.pid;
-events {{ worker_connections 64; }}
-http {{
-    client_body_temp_path {root}/tmp;
-    proxy_temp_path {root}/tmp;
-    fastcgi_temp_path {root}/tmp;
-    uwsgi_temp_path {root}/tmp;
-    scgi_temp_path {root}/tmp;
-    log_format test '{log_format}';
-    access_log {root}/access.log test;
-    server {{
-        listen 127.0.0.1:{port};
-        server_name _;
-        location /fail {{ return 502; }}
-        location / {{ return 200 "ok\\n"; }}
-    }}
-}}
-"""
-
-
 @contextmanager
 def running_nginx(root: Path, log_format: str) -> Iterator[int]:
-    """nginx in the foreground on a free loopback port; yields the port, stops nginx on exit."""
-    (root / "tmp").mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    conf = root / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(root=root, port=port, log_format=log_format))
-    process = subprocess.Popen(
-        ["nginx", "-p", str(root), "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"nginx exited: {process.stderr.read().decode() if process.stderr else ''}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("nginx did not start listening within 10 s") from None
-                time.sleep(0.05)
+    """The lab's nginx on a free loopback port (plain HTTP) logging every request to
+    root/access.log in `log_format`; yields the port, stops nginx on exit."""
+    port = free_ports(1)[0]
+    log = f"access_log {root / 'access.log'} test;"
+    server = ServerBlock(port, ssl=False, locations=(("/fail", f"return 502;\n{log}"),
+                                                     ("/", f'return 200 "ok\\n";\n{log}')))
+    with NginxServer(root, [server], http_directives=(f"log_format test '{log_format}';",)):
         yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        if process.stderr:
-            process.stderr.close()

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from logs_support import FIXTURES, free_port
+from logs_support import FIXTURES
 
 from origin_doctor.cli import cli
+from origin_doctor.lab.nginx import free_ports
 
 AWS_EXAMPLE = FIXTURES / "aws-502-origin-dns-error.log"
 MIXED = FIXTURES / "standard-mixed.log"
@@ -98,7 +99,7 @@ def test_origin_log_in_combined_format_prints_the_log_format_to_add(tmp_path: Pa
 
 
 def test_probe_checks_the_mapped_origin_and_sets_it_beside_the_log(tmp_path: Path) -> None:
-    port = free_port()  # closed again: nothing listens there, so the connection is refused
+    port = free_ports(1)[0]  # closed again: nothing listens there, so the connection is refused
     log = tmp_path / "cf.log"
     log.write_text(AWS_EXAMPLE.read_text().replace("OriginDnsError", "OriginConnectError")
                    .replace("www.example.com", "shop.example.test"))  # fmt: skip

@@ -8,11 +8,7 @@ import base64
 import contextlib
 import datetime as dt
 import hashlib
-import shutil
-import socket
 import ssl
-import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +21,7 @@ from websockets.server import ServerProtocol
 from websockets.typing import Subprotocol
 
 from origin_doctor.engine import CheckOptions
+from origin_doctor.lab.nginx import NginxServer, ServerBlock, free_ports, websocket_proxy
 from origin_doctor.profile import load_profile
 
 NOW = dt.datetime(2026, 11, 29, 10, 0, tzinfo=dt.UTC)
@@ -195,76 +192,12 @@ async def raw_peer(tls: ssl.SSLContext, knobs: Knobs, heads: list[bytes] | None 
 
 # --- nginx terminating TLS and proxying the upgrade to a backend on loopback ---
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-NGINX_SERVER = """
-    server {{
-        listen 127.0.0.1:{port} ssl;
-        server_name {name};
-        ssl_certificate {chain};
-        ssl_certificate_key {key};
-        location / {{
-            proxy_pass http://127.0.0.1:{backend};
-            proxy_http_version 1.1;
-            proxy_set_header Upgrade $http_upgrade;
-            proxy_set_header Connection "upgrade";
-            proxy_set_header Host $host;
-            proxy_read_timeout 10s;
-        }}
-    }}
-"""
-
-
 @contextlib.contextmanager
 def nginx(tmp: Path, servers: list[tuple[str, Path, Path]], backend: int) -> Iterator[int]:
-    """Run nginx in the foreground with one TLS server block per (name, chain, key); yield its port."""
-    binary = shutil.which("nginx")
-    if binary is None:
-        raise RuntimeError("nginx is not installed (scripts/debian-packages.txt lists nginx-light)")
-    port = free_port()
-    blocks = "".join(NGINX_SERVER.format(port=port, name=n, chain=c, key=k, backend=backend) for n, c, k in servers)
-    for folder in ("logs", "tmp"):
-        (tmp / folder).mkdir(exist_ok=True)
-    conf = tmp / "nginx.conf"
-    conf.write_text(
-        f"daemon off;\nmaster_process off;\npid {tmp}/nginx.pid;\nerror_log {tmp}/logs/error.log warn;\n"
-        "events { worker_connections 64; }\n"
-        f"http {{\n access_log off;\n client_body_temp_path {tmp}/tmp/body;\n proxy_temp_path {tmp}/tmp/proxy;\n"
-        f" fastcgi_temp_path {tmp}/tmp/fcgi;\n uwsgi_temp_path {tmp}/tmp/uwsgi;\n scgi_temp_path {tmp}/tmp/scgi;\n"
-        f"{blocks}}}\n"
-    )
-    process = subprocess.Popen([binary, "-p", str(tmp), "-c", str(conf)], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
-    try:
-        _wait_for_port(port, process, tmp)
+    """The lab's nginx with one TLS server block per (name, chain, key) on one free port, each
+    proxying HTTP and WebSocket upgrades to `backend`; yields the port."""
+    port = free_ports(1)[0]
+    blocks = [ServerBlock(port, name, certificate=chain, certificate_key=key,
+                          locations=(("/", websocket_proxy(backend)),)) for name, chain, key in servers]
+    with NginxServer(tmp / "nginx", blocks):
         yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-        if process.stderr is not None:
-            process.stderr.close()
-
-
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], tmp: Path) -> None:
-    for _ in range(100):
-        if process.poll() is not None:
-            log = (tmp / "logs" / "error.log").read_text() if (tmp / "logs" / "error.log").exists() else ""
-            stderr = process.stderr.read().decode() if process.stderr else ""
-            raise RuntimeError(f"nginx exited: {stderr} {log}")
-        with socket.socket() as probe:
-            probe.settimeout(0.2)
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError("nginx did not start listening within 5 s")
-
-

@@ -73,8 +73,10 @@ def websocket_proxy(backend_port: int, backend_address: str = "127.0.0.1") -> st
     )
 
 
-def render_config(prefix: Path, servers: Sequence[ServerBlock], *, master_process: bool = False) -> str:
-    """The whole nginx.conf: runs in the foreground, every path inside `prefix`."""
+def render_config(prefix: Path, servers: Sequence[ServerBlock], *, master_process: bool = False,
+                  http_directives: Sequence[str] = ()) -> str:
+    """The whole nginx.conf: runs in the foreground, every path inside `prefix`. `http_directives`
+    go into the http block as they are (a `log_format`, say; `access_log` belongs in a location)."""
     _check_listeners(servers)
     temp = prefix / "temp"
     lines = [
@@ -92,6 +94,7 @@ def render_config(prefix: Path, servers: Sequence[ServerBlock], *, master_proces
         "    keepalive_timeout 5s;",
         *(f"    {kind}_temp_path {temp / kind};" for kind in _TEMP_KINDS),
         "    map $http_upgrade $connection_upgrade { default upgrade; '' close; }",
+        *(f"    {directive}" for directive in http_directives),
     ]
     for server in servers:
         lines.extend("    " + line for line in _render_server(server))
@@ -158,6 +161,7 @@ class NginxServer:
     servers: Sequence[ServerBlock] = ()
     master_process: bool = False
     binary: str = "nginx"
+    http_directives: Sequence[str] = ()
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -180,7 +184,8 @@ class NginxServer:
         self.prefix_dir.mkdir(parents=True, exist_ok=True)
         for kind in _TEMP_KINDS:
             (self.prefix_dir / "temp" / kind).mkdir(parents=True, exist_ok=True)
-        self.conf_path.write_text(render_config(self.prefix_dir, self.servers, master_process=self.master_process))
+        self.conf_path.write_text(render_config(self.prefix_dir, self.servers, master_process=self.master_process,
+                                                http_directives=self.http_directives))
         return self.conf_path
 
     def check(self) -> None:
