@@ -25,7 +25,8 @@ def server_context() -> ssl.SSLContext:
     return ctx
 
 
-async def _serve(ctx: ssl.SSLContext, reply: bytes | None, piece: int) -> tuple[asyncio.Server, int]:
+async def _serve(ctx: ssl.SSLContext, reply: bytes | None, piece: int,
+                 host: str = "127.0.0.1") -> tuple[asyncio.Server, int]:
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             await reader.readuntil(b"\r\n\r\n")
@@ -40,15 +41,15 @@ async def _serve(ctx: ssl.SSLContext, reply: bytes | None, piece: int) -> tuple[
         finally:
             writer.close()
 
-    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=ctx)
+    server = await asyncio.start_server(handle, host, 0, ssl=ctx)
     return server, server.sockets[0].getsockname()[1]
 
 
 async def probe(ctx: ssl.SSLContext, reply: bytes | None, piece: int = 10,
-                read_timeout: float = 2.0) -> http_probe.HttpObservation:
-    server, port = await _serve(ctx, reply, piece)
+                read_timeout: float = 2.0, host: str = "127.0.0.1") -> http_probe.HttpObservation:
+    server, port = await _serve(ctx, reply, piece, host)
     async with server:
-        tcp, conn = await tcp_probe.connect("127.0.0.1", port, 2.0, 1)
+        tcp, conn = await tcp_probe.connect(host, port, 2.0, 1)
         assert conn is not None, tcp
         try:
             tls = await tls_probe.handshake(conn, permissive_context(), "origin.test", 2.0)
@@ -103,3 +104,9 @@ async def test_silence_is_a_read_timeout_within_the_deadline(server_context: ssl
 async def test_origin_503(server_context: ssl.SSLContext) -> None:
     obs = await probe(server_context, b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy")
     assert (obs.status, obs.reason, obs.body_sample) == (503, "Service Unavailable", b"busy")
+
+
+async def test_the_probe_connection_speaks_ipv6_too(server_context: ssl.SSLContext) -> None:
+    reply = b"HTTP/1.1 204 No Content\r\n\r\n"
+    obs = await probe(server_context, reply, piece=4, host="::1")
+    assert (obs.status, obs.error) == (204, None)
