@@ -75,6 +75,12 @@ def fork_workers(count: int) -> list[ForkedWorker]:
                 os.setsid()  # Ctrl-C at a terminal reaches the parent only; it stops the workers
                 for fd in (down_write, up_read, *(f for w in forked for f in (w.to_worker, w.from_worker))):
                     os.close(fd)
+                # The parent's stdin and stdout (a piped fleet, a --json reader) are not the
+                # worker's: holding them would keep a reader waiting for an end of file.
+                quiet = os.open(os.devnull, os.O_RDWR)
+                os.dup2(quiet, 0)
+                os.dup2(quiet, 1)
+                os.close(quiet)
                 worker_main(down_read, up_write)
                 code = 0
             finally:

@@ -253,3 +253,37 @@ def test_html_report_holds_every_result_and_the_fleet_finding(fleet_lab: FleetLa
     html = page.read_text("utf-8")
     assert "ws.incident.test" in html and "www.incident.test" in html
     assert "cert.chain_incomplete" in html and "fleet.inconsistent_chain" in html
+
+
+def test_workers_do_not_hold_the_parents_stdin_and_stdout(tmp_path: Path) -> None:
+    """A forked worker gives up the parent's stdin and stdout at once, so a reader of `--json` on a
+    pipe sees its end when the parent is done, whatever a worker still does."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(64)
+    port = silent.getsockname()[1]
+    try:
+        names = [f"quiet{i}.test" for i in range(4)]
+        hosts = tmp_path / "hosts.txt"
+        hosts.write_text("".join(f"{n}:{port}\n" for n in names))
+        resolve = [arg for n in names for arg in ("--resolve", f"{n}:{port}:127.0.0.1")]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "origin_doctor", "scan", str(hosts), *resolve, "--workers", "2", "--json",
+             "--per-address", "0", "--connect-timeout", "3", "--connect-attempts", "1", "--no-progress"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env())
+        try:
+            deadline = time.monotonic() + 10
+            while len(workers := _children(process.pid)) < 2:
+                assert time.monotonic() < deadline, "workers did not start"
+                time.sleep(0.05)
+            for pid in workers:
+                held = {fd: os.readlink(f"/proc/{pid}/fd/{fd}") for fd in (0, 1)}
+                assert held == {0: os.devnull, 1: os.devnull}, held
+            out, _ = process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(5)
+        assert len(json.loads(out)["results"]) == len(names)
+    finally:
+        silent.close()
