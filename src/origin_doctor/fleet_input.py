@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -152,7 +154,14 @@ def _csv_header(source: str, rows: Any) -> list[str]:
 
 def _csv_entries(source: str, stream: TextIO, rows: Any, header: list[str]) -> Iterator[FleetEntry | BadLine]:
     with stream:
-        for row in rows:
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # a field over csv's size limit, a broken quote at the end
+                yield BadLine(source, rows.line_num, f"unreadable CSV row ({exc})")
+                continue
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) > len(header):
@@ -185,12 +194,16 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 
 
 def _yaml_fleet(source: str, stream: TextIO, *, seekable: bool) -> Fleet:
-    """Stream a fleet.yaml one target entry at a time. A file is read twice: first to check the
-    syntax and the layout, count the entries and find `defaults:` wherever it stands (errors stop the
-    run before anything is checked), then to hand out the entries. Stdin is read once; there, entries
-    that come before a later `defaults:` wait for it."""
-    if not seekable:
-        return Fleet(source, _yaml_entries(source, stream, None), total=None)
+    """Stream a fleet.yaml one target entry at a time. It is read twice: first to check the syntax
+    and the layout, count the entries and find `defaults:` wherever it stands (errors stop the run
+    before anything is checked), then to hand out the entries. Stdin is spooled to a temporary
+    file first."""
+    if not seekable:  # spool it (to disk, not memory), so it is checked before anything runs
+        spool = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - closed by the entries
+        with stream:
+            shutil.copyfileobj(stream, spool)
+        spool.seek(0)
+        stream = spool
     count = 0
     defaults: dict[str, Any] = {}
     try:
@@ -206,23 +219,11 @@ def _yaml_fleet(source: str, stream: TextIO, *, seekable: bool) -> Fleet:
     return Fleet(source, _yaml_entries(source, stream, defaults), total=count, defaults=defaults)
 
 
-def _yaml_entries(source: str, stream: TextIO, known_defaults: dict[str, Any] | None
-                  ) -> Iterator[FleetEntry | BadLine]:
-    defaults = known_defaults
-    waiting: list[tuple[Any, int]] = []  # stdin: entries seen before a `defaults:` that may follow
+def _yaml_entries(source: str, stream: TextIO, defaults: dict[str, Any]) -> Iterator[FleetEntry | BadLine]:
     with stream:
         for kind, value, line in _yaml_walk(source, stream):
-            if kind == "defaults":
-                defaults = value
-                for item, item_line in waiting:
-                    yield _yaml_entry(source, item, item_line, defaults)
-                waiting.clear()
-            elif defaults is None and kind == "item-before-defaults":
-                waiting.append((value, line))
-            else:
-                yield _yaml_entry(source, value, line, defaults or {})
-        for item, item_line in waiting:
-            yield _yaml_entry(source, item, item_line, defaults or {})
+            if kind == "item":
+                yield _yaml_entry(source, value, line, defaults)
 
 
 def _yaml_entry(source: str, item: Any, line: int, defaults: dict[str, Any]) -> FleetEntry | BadLine:
@@ -237,9 +238,8 @@ def _yaml_entry(source: str, item: Any, line: int, defaults: dict[str, Any]) -> 
 
 
 def _yaml_walk(source: str, stream: TextIO) -> Iterator[tuple[str, Any, int]]:
-    """("defaults", mapping, line) and the target entries in document order, each entry composed
-    on its own so memory does not grow with the fleet. An entry of a mapping document that comes
-    before any `defaults:` is tagged "item-before-defaults" (a later `defaults:` still applies)."""
+    """("defaults", mapping, line) and ("item", entry, line) in document order, each entry
+    composed on its own so memory does not grow with the fleet."""
     loader = _LineLoader(stream)
     try:
         _skip(loader)  # stream start
@@ -248,7 +248,7 @@ def _yaml_walk(source: str, stream: TextIO) -> Iterator[tuple[str, Any, int]]:
         _skip(loader)  # document start
         if loader.check_event(yaml.SequenceStartEvent):
             _skip(loader)
-            yield from _yaml_items(loader, "item")
+            yield from _yaml_items(loader)
         elif loader.check_event(yaml.MappingStartEvent):
             yield from _yaml_mapping(source, loader)
         else:
@@ -276,7 +276,7 @@ def _yaml_mapping(source: str, loader: _LineLoader) -> Iterator[tuple[str, Any, 
         key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "(not a name)"
         if key == "targets" and loader.check_event(yaml.SequenceStartEvent):
             _skip(loader)
-            yield from _yaml_items(loader, "item" if "defaults" in seen else "item-before-defaults")
+            yield from _yaml_items(loader)
         elif key == "defaults":
             node = _compose(loader)
             value = loader.construct_document(node)
@@ -307,10 +307,10 @@ def _compose(loader: _LineLoader) -> yaml.Node:
     return node
 
 
-def _yaml_items(loader: _LineLoader, kind: str) -> Iterator[tuple[str, Any, int]]:
+def _yaml_items(loader: _LineLoader) -> Iterator[tuple[str, Any, int]]:
     while not loader.check_event(yaml.SequenceEndEvent):
         node = _compose(loader)
-        yield kind, loader.construct_document(node), node.start_mark.line + 1
+        yield "item", loader.construct_document(node), node.start_mark.line + 1
     _skip(loader)  # sequence end
 
 

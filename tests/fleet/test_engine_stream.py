@@ -60,3 +60,28 @@ async def test_a_busy_address_does_not_hold_back_the_others() -> None:
         assert fast_done < 2.5  # before the first slow hello times out
     finally:
         silent.close()
+
+
+def test_scan_json_stays_one_document_when_the_input_breaks(capsys: pytest.CaptureFixture[str]) -> None:
+    """A reader that breaks mid-run (an I/O error on the fleet file, say) is one input error, and the
+    --json document on stdout is still whole, holding every result that finished."""
+    import json
+
+    from rich.console import Console
+
+    from origin_doctor.cli.scan import _Scan
+    from origin_doctor.fleet_input import FleetEntry
+    from origin_doctor.model import Severity
+
+    def entries() -> Iterator[FleetEntry]:
+        for i in range(3):
+            yield FleetEntry(Target(name=f"n{i}.test", origin=f"n{i}.test", port=1), line=i + 1)
+        raise OSError(5, "Input/output error")
+
+    run = _Scan(_options(), {}, Console(stderr=True), Severity.FAIL)
+    with pytest.raises(InputError, match=r"hosts.txt: cannot read the fleet file \(OSError: .*Input/output error\)"):
+        asyncio.run(asyncio.wait_for(run.main(run.items(entries(), "hosts.txt"), "hosts.txt", 3, 2, 0, [], True,
+                                              None, show_progress=False), 20))
+    document = json.loads(capsys.readouterr().out)
+    assert sorted(r["target"]["name"] for r in document["results"]) == ["n0.test", "n1.test", "n2.test"]
+    assert document["fleet_findings"] == []

@@ -128,9 +128,9 @@ def test_yaml_defaults_after_the_targets_still_apply(tmp_path: Path) -> None:
     assert isinstance(a, FleetEntry) and (a.target.port, a.line) == (8443, 2)
     assert isinstance(b, FleetEntry) and (b.target.port, b.line) == (9443, 3)
     assert dict(a.overrides) == {"read_timeout": 3.0}
-    # the same document on stdin (read once): the entries wait for the defaults that follow them
+    # the same document on stdin (spooled to a file first, then read the same way)
     piped = open_fleet("-", "yaml", stdin=io.StringIO(DEFAULTS_LAST))
-    assert piped.total is None
+    assert piped.total == 2
     assert [(e.target.port, dict(e.overrides)) for e in piped.entries if isinstance(e, FleetEntry)] == [
         (8443, {"read_timeout": 3.0}), (9443, {"read_timeout": 3.0})]
 
@@ -169,3 +169,17 @@ def test_yaml_entries_are_read_one_at_a_time(tmp_path: Path) -> None:
 
     small, large = peak(300), peak(3000)
     assert large < 2 * small, (small, large)
+
+
+def test_csv_row_the_reader_refuses_is_a_bad_line(tmp_path: Path) -> None:
+    hosts = tmp_path / "hosts.csv"
+    hosts.write_text("target\na.example.com\n\"" + "x" * 140_000 + "\"\nb.example.com\n")
+    entries = _read(hosts)
+    bad = [e for e in entries if isinstance(e, BadLine)]
+    assert len(bad) == 1 and bad[0].line == 3 and "unreadable CSV row (field larger than field limit" in bad[0].message
+    assert [e.target.name for e in entries if isinstance(e, FleetEntry)] == ["a.example.com", "b.example.com"]
+
+
+def test_yaml_on_stdin_is_checked_before_anything_runs() -> None:
+    with pytest.raises(InputError, match=r"<stdin>:4: not valid YAML"):  # the line where the stream ends
+        open_fleet("-", "yaml", stdin=io.StringIO("targets:\n  - a.example.com\n  - target: [\n"))

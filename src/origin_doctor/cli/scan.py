@@ -10,7 +10,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -135,6 +135,28 @@ def scan(fleet_file: str, fmt: str | None, concurrency: int, per_address: int, w
     sys.exit(code)
 
 
+def _readable(entries: Iterable[Any], source: str) -> Iterator[Any]:
+    """The entries; a reader that breaks mid-file (an I/O error, say) is one input error."""
+    iterator = iter(entries)
+    while True:
+        try:
+            entry = next(iterator)
+        except StopIteration:
+            return
+        except OriginDoctorError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - whatever the reader raises, the user gets one line
+            raise InputError(f"{source}: cannot read the fleet file ({type(exc).__name__}: {exc})") from exc
+        yield entry
+
+
+def _end_document(first: bool, findings: list[Any]) -> None:
+    """Close the --json document opened on stdout: the results array, then the fleet findings."""
+    tail = dumps({"fleet_findings": [f.to_dict() for f in findings]})
+    sys.stdout.write(("\n  ]," if not first else "],") + "\n" + tail[2:] + "\n")
+    sys.stdout.flush()
+
+
 class _Scan:
     """One scan run: per-target options, the tally, fleet analysis, and where results go."""
 
@@ -153,7 +175,7 @@ class _Scan:
         self.fleet_findings: list[Any] = []
 
     def items(self, entries: Any, source: str) -> Iterator[Target | tuple[Target, CheckOptions]]:
-        for entry in entries:
+        for entry in _readable(entries, source):
             if isinstance(entry, BadLine):
                 self._bad(str(entry))
                 continue
@@ -233,15 +255,17 @@ class _Scan:
             if not caught or task is None:
                 raise
             task.uncancel()
+        except OriginDoctorError:
+            if doc_open:  # the input broke mid-run: stdout still gets a whole document
+                _end_document(first, [])
+            raise
         finally:
             for sig in _EXIT_ON_SIGNAL:
                 loop.remove_signal_handler(sig)
         findings = self.fleet.findings()
         self.fleet_findings = findings
         if doc_open:
-            tail = dumps({"fleet_findings": [f.to_dict() for f in findings]})
-            sys.stdout.write(("\n  ]," if not first else "],") + "\n" + tail[2:] + "\n")
-            sys.stdout.flush()
+            _end_document(first, findings)
         self.stderr.print(render_summary(self.tally, findings, elapsed_s=time.perf_counter() - started,
                                          bad_lines=self.bad_lines, bad_count=self.bad_count,
                                          interrupted=bool(caught)))
