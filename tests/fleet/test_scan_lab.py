@@ -276,9 +276,13 @@ def test_workers_do_not_hold_the_parents_stdin_and_stdout(tmp_path: Path) -> Non
             while len(workers := _children(process.pid)) < 2:
                 assert time.monotonic() < deadline, "workers did not start"
                 time.sleep(0.05)
+            # A worker shows up in /proc the moment it is forked, a few instructions before it
+            # swaps its descriptors, so give it a moment; all it waits on meanwhile is a silent peer.
             for pid in workers:
-                held = {fd: os.readlink(f"/proc/{pid}/fd/{fd}") for fd in (0, 1)}
-                assert held == {0: os.devnull, 1: os.devnull}, held
+                while (held := {fd: os.readlink(f"/proc/{pid}/fd/{fd}") for fd in (0, 1)}) != {
+                        0: os.devnull, 1: os.devnull}:
+                    assert time.monotonic() < deadline, held
+                    time.sleep(0.02)
             out, _ = process.communicate(timeout=30)
         finally:
             if process.poll() is None:
