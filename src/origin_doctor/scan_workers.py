@@ -1,6 +1,6 @@
 """A scan spread over worker processes (TLS in Python is CPU-bound): the parent shards targets by
 origin name, so each worker keeps its own DNS answers and address limits, and reads pickled results
-back over pipes as they finish. One worker means no processes at all: the engine runs in place.
+back over pipes as they finish (both ways in frames of several). One worker means no processes at all: the engine runs in place.
 
 Workers are forked before the parent starts its event loop, so they begin with every module
 already imported (a spawned interpreter spent ~0.15 s of CPU importing the engine, inside the run).
@@ -118,17 +118,18 @@ async def scan_results(items: Iterable[Item], options: CheckOptions, *, forked: 
     workers = len(forked)
     share = (max(1, -(-concurrency // workers)), max(1, per_address // workers) if per_address > 0 else 0)
     pool = [await _Worker.attach(worker, options.profile.id) for worker in forked]
-    results: asyncio.Queue[tuple[TargetResult, str] | None] = asyncio.Queue(maxsize=workers * 256)
+    results: asyncio.Queue[list[tuple[TargetResult, str]] | None] = asyncio.Queue(maxsize=workers * 16)
     tasks = [asyncio.create_task(_feed(items, options, share, pool, results))]
     tasks += [asyncio.create_task(worker.collect(results)) for worker in pool]
     clean = False
     try:
         finished = 0
         while finished < workers:
-            done = await results.get()
-            if done is None:
+            batch = await results.get()
+            if batch is None:
                 finished += 1
-            else:
+                continue
+            for done in batch:
                 yield done
         await tasks[0]
         clean = True
@@ -152,6 +153,7 @@ class _Worker:
         self.stdout = stdout
         self.profile = profile
         self.pending: dict[int, Target] = {}
+        self.outgoing: list[tuple[Any, ...]] = []  # messages not yet sent, in order
         self.sent_options: set[int] = set()
         self.dead = False
         self.returncode: int | None = None
@@ -177,27 +179,32 @@ class _Worker:
                 await asyncio.sleep(0.02)
         return self.returncode
 
-    def send(self, message: tuple[Any, ...]) -> None:
-        payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-        self.stdin.write(_FRAME.pack(len(payload)) + payload)
+    def send(self) -> None:
+        """Write the outgoing messages as one frame."""
+        if self.outgoing:
+            payload = pickle.dumps(self.outgoing, protocol=pickle.HIGHEST_PROTOCOL)
+            self.outgoing = []
+            self.stdin.write(_FRAME.pack(len(payload)) + payload)
 
-    async def collect(self, results: asyncio.Queue[tuple[TargetResult, str] | None]) -> None:
+    async def collect(self, results: asyncio.Queue[list[tuple[TargetResult, str]] | None]) -> None:
         stdout = self.stdout
+        pending = self.pending
         try:
             while True:
                 try:
                     head = await stdout.readexactly(_FRAME.size)
-                    seq, result, line = pickle.loads(await stdout.readexactly(_FRAME.unpack(head)[0]))
+                    batch = pickle.loads(await stdout.readexactly(_FRAME.unpack(head)[0]))
                 except asyncio.IncompleteReadError:
                     break
-                self.pending.pop(seq, None)
-                await results.put((result, line))
+                for seq, _, _ in batch:
+                    pending.pop(seq, None)
+                await results.put([(result, line) for _, result, line in batch])
             self.dead = True
-            if self.pending:
+            if pending:
                 code = await self.wait()
-                for target in self.pending.values():
-                    await results.put(self.lost(target, f"its worker process exited with status {code}"))
-                self.pending.clear()
+                await results.put([self.lost(target, f"its worker process exited with status {code}")
+                                   for target in pending.values()])
+                pending.clear()
         finally:
             await results.put(None)
 
@@ -219,30 +226,41 @@ class _Worker:
         self.stdin.close()
 
 
+# Targets travel to a worker in frames of up to this many (one pickle, one write), except while
+# the worker holds fewer than it could run at once: then each goes at once, so none waits.
+_BATCH = 64
+
+
 async def _feed(items: Iterable[Item], options: CheckOptions, share: tuple[int, int], pool: list[_Worker],
-                results: asyncio.Queue[tuple[TargetResult, str] | None]) -> None:
+                results: asyncio.Queue[list[tuple[TargetResult, str]] | None]) -> None:
     """Send each target to the worker its origin name hashes to; own options travel once per worker."""
+    hungry = share[0]
     try:
         for worker in pool:
-            worker.send(("start", options, share))
+            worker.outgoing.append(("start", options, share))
+            worker.send()
         for seq, item in enumerate(items):
             target, own = item if isinstance(item, tuple) else (item, None)
             worker = pool[zlib.crc32(target.origin.encode()) % len(pool)]
             if worker.dead:
-                await results.put(worker.lost(target, "its worker process had exited"))
+                await results.put([worker.lost(target, "its worker process had exited")])
                 continue
             key = None
             if own is not None:
                 key = id(own)
                 if key not in worker.sent_options:
-                    worker.send(("options", key, own))
+                    worker.outgoing.append(("options", key, own))
                     worker.sent_options.add(key)
             worker.pending[seq] = target
-            worker.send(("target", target, key, seq))
-            with contextlib.suppress(ConnectionError):  # a dead worker: collect() reports its targets
-                await worker.stdin.drain()
+            worker.outgoing.append(("target", target, key, seq))
+            if len(worker.outgoing) >= _BATCH or len(worker.pending) - len(worker.outgoing) < hungry:
+                worker.send()
+                with contextlib.suppress(ConnectionError):  # a dead worker: collect() reports its targets
+                    await worker.stdin.drain()
     finally:  # also on a bad input file: the workers finish what they have, then the error surfaces
         for worker in pool:
+            with contextlib.suppress(ConnectionError, RuntimeError):  # a gone worker's pipe
+                worker.send()
             worker.stdin.close()
 
 
@@ -269,15 +287,18 @@ async def _worker(inbox: int, outbox: int) -> None:
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(inbox, "rb", buffering=0))
     out = os.fdopen(outbox, "wb")
 
-    async def read() -> tuple[Any, ...] | None:
-        try:
-            head = await reader.readexactly(_FRAME.size)
-            message: tuple[Any, ...] = pickle.loads(await reader.readexactly(_FRAME.unpack(head)[0]))
-        except asyncio.IncompleteReadError:
-            return None
-        return message
+    async def messages() -> AsyncIterator[tuple[Any, ...]]:
+        while True:
+            try:
+                head = await reader.readexactly(_FRAME.size)
+                frame: list[tuple[Any, ...]] = pickle.loads(await reader.readexactly(_FRAME.unpack(head)[0]))
+            except asyncio.IncompleteReadError:
+                return
+            for message in frame:
+                yield message
 
-    start = await read()
+    inbox_messages = messages()
+    start = await anext(inbox_messages, None)
     if start is None:
         return
     _, options, (concurrency, per_address) = start
@@ -286,7 +307,7 @@ async def _worker(inbox: int, outbox: int) -> None:
     seqs: dict[int, int] = {}  # id(target) -> the parent's sequence number
 
     async def items() -> AsyncIterator[Item]:
-        while (message := await read()) is not None:
+        async for message in inbox_messages:
             if message[0] == "options":
                 own_options[message[1]] = message[2]
             else:
@@ -294,11 +315,21 @@ async def _worker(inbox: int, outbox: int) -> None:
                 seqs[id(target)] = seq
                 yield target if key is None else (target, own_options[key])
 
+    # Results finished in one turn of the event loop go back as one frame, written as the turn ends.
+    finished: list[tuple[int, TargetResult, str]] = []
+
+    def send_finished() -> None:
+        if finished:
+            payload = pickle.dumps(finished, protocol=pickle.HIGHEST_PROTOCOL)
+            finished.clear()
+            out.write(_FRAME.pack(len(payload)) + payload)
+            out.flush()
+
     async for result in check_targets(items(), options, concurrency, per_address):
-        seq = seqs.pop(id(result.target))
-        payload = pickle.dumps((seq, slim(result), result_line(result)), protocol=pickle.HIGHEST_PROTOCOL)
-        out.write(_FRAME.pack(len(payload)) + payload)
-        out.flush()
+        if not finished:
+            loop.call_soon(send_finished)
+        finished.append((seqs.pop(id(result.target)), slim(result), result_line(result)))
+    send_finished()
 
 
 def worker_main(inbox: int, outbox: int) -> None:
