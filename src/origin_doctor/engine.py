@@ -272,17 +272,18 @@ async def _check_address(ctx: _Context, target: Target, address: str, dns_ms: fl
         # The real handshake: as close to the profile as OpenSSL allows when the profile's hello
         # works, else a permissive one, so that the chain and HTTP are still seen.
         accepted = negotiation.profile_hello.kind == "accepted"
-        ssl_ctx = profile_context(profile) if accepted else permissive_context()
-        tls = await tls_probe.handshake(conn, ssl_ctx, sni, profile.connect_timeout)
+        observed_with = "profile" if accepted else "permissive"
+        tls_ctx = profile_context(profile) if accepted else permissive_context()
+        tls = await tls_probe.handshake(conn, tls_ctx, sni, profile.connect_timeout)
         if not tls.ok and accepted:
             tcp_probe.close(conn)
             _, conn = await tcp_probe.connect(address, target.port, profile.connect_timeout, 1)
             if conn is not None:
+                observed_with = "permissive"
                 tls = await tls_probe.handshake(conn, permissive_context(), sni, profile.connect_timeout)
         chain = tls.chain or negotiation.profile_hello.chain
         tls_info.update(version=tls.version, cipher=tls.cipher, handshake_ms=round(tls.elapsed_ms, 1),
-                        observed_with="profile" if accepted else "permissive",
-                        error=tls.error, reason=tls.reason)
+                        observed_with=observed_with, error=tls.error, reason=tls.reason)
         tls_info["chain"] = [describe(c) for c in parse_chain(chain).certs]
         if chain:
             found += check_chain(chain, target.checked_name, ctx.anchors, now, subject,

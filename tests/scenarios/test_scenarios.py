@@ -63,3 +63,15 @@ def test_narrowed_origin_ssl_protocols_name_the_version_the_origin_speaks(lab) -
     assert "OriginSslProtocols" in result.verdict.primary.fix
     # the healthy twin: the same origin with the profile's default versions
     assert diagnose(lab, "www.lab.test").outcome == "ok"
+
+
+def test_a_handshake_retried_permissively_says_so(lab) -> None:  # type: ignore[no-untyped-def]
+    """The strict client-certificate origin accepts CloudFront's hello but fails the profile's
+    OpenSSL handshake; the chain and HTTP are then seen through the permissive client, and the
+    report must name that client, not the profile's."""
+    tls = diagnose(lab, "client-cert-strict.lab.test").addresses[0].tls
+    assert tls is not None and tls["negotiation"]["result"] == "accepted"
+    assert tls["observed_with"] == "permissive"
+    assert tls["version"] == "TLSv1.3"  # the cloudfront profile stops at TLS 1.2
+    healthy = diagnose(lab, "www.lab.test").addresses[0].tls
+    assert healthy is not None and healthy["observed_with"] == "profile"
