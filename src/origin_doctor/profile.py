@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import ssl
 import tomllib
 import warnings
 from dataclasses import dataclass
@@ -17,17 +16,18 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.utils import CryptographyDeprecationWarning
+from OpenSSL import SSL
 
 from origin_doctor.errors import InputError, ProfileError, UsageError
 
 ALL_VERSIONS = ("SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 _SSL_VERSION = {
-    "TLSv1": ssl.TLSVersion.TLSv1,
-    "TLSv1.1": ssl.TLSVersion.TLSv1_1,
-    "TLSv1.2": ssl.TLSVersion.TLSv1_2,
-    "TLSv1.3": ssl.TLSVersion.TLSv1_3,
+    "TLSv1": SSL.TLS1_VERSION,
+    "TLSv1.1": SSL.TLS1_1_VERSION,
+    "TLSv1.2": SSL.TLS1_2_VERSION,
+    "TLSv1.3": SSL.TLS1_3_VERSION,
 }
-# Suites OpenSSL 3 cannot offer; the ClientHello probe still offers them.
+# Suites OpenSSL (3.x, and cryptography's own build) cannot offer; the ClientHello probe still offers them.
 OPENSSL_MISSING = frozenset({"DES-CBC3-SHA", "RC4-MD5"})
 
 
@@ -167,37 +167,35 @@ def trust_anchors(profile: Profile) -> tuple[x509.Certificate, ...]:
 
 
 @functools.cache
-def permissive_context() -> ssl.SSLContext:
+def permissive_context() -> SSL.Context:
     """A client that accepts any version, suite and certificate: used to observe, never to judge.
     Built once and shared (building a context costs more than a loopback handshake): do not mutate."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    _set_versions(ctx, ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_3)
-    ctx.set_ciphers("ALL:@SECLEVEL=0")
+    ctx = _client_context(SSL.TLS1_VERSION, SSL.TLS1_3_VERSION)
+    ctx.set_cipher_list(b"ALL:@SECLEVEL=0")
     return ctx
 
 
-def _set_versions(ctx: ssl.SSLContext, lowest: ssl.TLSVersion, highest: ssl.TLSVersion) -> None:
-    with warnings.catch_warnings():
-        # Python deprecates TLS 1.0/1.1, but CloudFront still offers them to origins.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        ctx.minimum_version = lowest
-        ctx.maximum_version = highest
+def _client_context(lowest: int, highest: int) -> SSL.Context:
+    """An OpenSSL client (cryptography's build, through pyOpenSSL) that verifies nothing: the
+    chain is judged afterwards from what was sent. TLS 1.0/1.1 also need @SECLEVEL=0 in the
+    cipher string."""
+    ctx = SSL.Context(SSL.TLS_CLIENT_METHOD)
+    ctx.set_verify(SSL.VERIFY_NONE)
+    ctx.set_min_proto_version(lowest)
+    ctx.set_max_proto_version(highest)
+    ctx.set_options(SSL.OP_NO_COMPRESSION)
+    return ctx
 
 
 @functools.lru_cache(maxsize=32)
-def profile_context(profile: Profile) -> ssl.SSLContext:
+def profile_context(profile: Profile) -> SSL.Context:
     """The closest OpenSSL client to the profile (it offers more groups and signature schemes;
     the ClientHello probe answers the negotiation question exactly). Cached per profile and
     shared by every connection: do not mutate."""
     versions = [v for v in profile.tls_versions if v in _SSL_VERSION]
     if not versions:
         raise UsageError(f"profile {profile.id}: no TLS version that OpenSSL can offer")
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    _set_versions(ctx, _SSL_VERSION[versions[0]], _SSL_VERSION[versions[-1]])
+    ctx = _client_context(_SSL_VERSION[versions[0]], _SSL_VERSION[versions[-1]])
     suites = [s for s in profile.tls12_suites if s not in OPENSSL_MISSING]
-    ctx.set_ciphers(":".join(suites) + ":@SECLEVEL=0")
+    ctx.set_cipher_list((":".join(suites) + ":@SECLEVEL=0").encode("ascii"))
     return ctx

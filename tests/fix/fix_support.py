@@ -25,7 +25,6 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 from origin_doctor.lab import pki as lab_pki
 from origin_doctor.lab.nginx import NginxServer, ServerBlock
 from origin_doctor.lab.pki import Issued, KeyKind, LabPki, PrivateKey, issue_leaf, self_signed_leaf
-from origin_doctor.probe.tls import peer_chain
 
 NOW = dt.datetime(2026, 11, 29, 10, 0, tzinfo=dt.UTC)
 AT = "2026-11-29T10:00:00Z"
@@ -195,7 +194,7 @@ def served_chain_length(port: int, name: str) -> int:
     context.verify_mode = ssl.CERT_NONE
     with socket.create_connection(("127.0.0.1", port), timeout=2) as raw, \
             context.wrap_socket(raw, server_hostname=name) as tls:
-        return len(peer_chain(tls))
+        return len(tls._sslobj.get_unverified_chain() or [])  # type: ignore[attr-defined]  # public from 3.13
 
 
 def _children(pid: int) -> set[int]:

@@ -100,7 +100,8 @@ async def request(conn: Connection, host: str, path: str, read_timeout: float, m
             except (OSError, ConnectionError) as exc:
                 chunk = b""
                 if not raw:
-                    return obs(error="no_response", detail=f"connection lost before any response ({type(exc).__name__})")
+                    why = getattr(exc, "reason", None) or type(exc).__name__  # a TLS alert names itself
+                    return obs(error="no_response", detail=f"connection lost before any response ({why})")
             if ttfb is None and chunk:
                 ttfb = (time.perf_counter() - started) * 1000
             raw.extend(chunk)
