@@ -16,7 +16,7 @@ import pickle
 import signal
 import struct
 import zlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -105,7 +105,7 @@ def stop_forked(forked: list[ForkedWorker]) -> None:
                 os.close(fd)
 
 
-async def scan_results(items: Iterable[Item], options: CheckOptions, *, forked: list[ForkedWorker],
+async def scan_results(items: Iterable[Item] | AsyncIterable[Item], options: CheckOptions, *, forked: list[ForkedWorker],
                        concurrency: int, per_address: int) -> AsyncIterator[tuple[TargetResult, str]]:
     """(result, its JSON line) in completion order from the forked workers (none: in this process).
     From workers the result is slimmed to what the tally and fleet analysis read; the line is whole.
@@ -231,7 +231,17 @@ class _Worker:
 _BATCH = 64
 
 
-async def _feed(items: Iterable[Item], options: CheckOptions, share: tuple[int, int], pool: list[_Worker],
+async def _each(items: Iterable[Item] | AsyncIterable[Item]) -> AsyncIterator[Item]:
+    if isinstance(items, AsyncIterable):
+        async for item in items:
+            yield item
+    else:
+        for item in items:
+            yield item
+
+
+async def _feed(items: Iterable[Item] | AsyncIterable[Item], options: CheckOptions, share: tuple[int, int],
+                pool: list[_Worker],
                 results: asyncio.Queue[list[tuple[TargetResult, str]] | None]) -> None:
     """Send each target to the worker its origin name hashes to; own options travel once per worker."""
     hungry = share[0]
@@ -239,7 +249,9 @@ async def _feed(items: Iterable[Item], options: CheckOptions, share: tuple[int, 
         for worker in pool:
             worker.outgoing.append(("start", options, share))
             worker.send()
-        for seq, item in enumerate(items):
+        seq = -1
+        async for item in _each(items):
+            seq += 1
             target, own = item if isinstance(item, tuple) else (item, None)
             worker = pool[zlib.crc32(target.origin.encode()) % len(pool)]
             if worker.dead:

@@ -291,3 +291,33 @@ def test_workers_do_not_hold_the_parents_stdin_and_stdout(tmp_path: Path) -> Non
         assert len(json.loads(out)["results"]) == len(names)
     finally:
         silent.close()
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_pausing_pipe_on_stdin_does_not_stall_the_run(fleet_lab: FleetLab, tmp_path: Path, workers: str) -> None:
+    """`inventory | origin-doctor scan -`: while the writer pauses, the targets already read are
+    checked and written out, and Ctrl-C still ends the run at once."""
+    out = tmp_path / "out.jsonl"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "origin_doctor", "scan", "-", *fleet_lab.args("a.good.test", "b.good.test"),
+         "--jsonl", str(out), "--workers", workers, "--no-progress"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env())
+    try:
+        assert process.stdin is not None
+        process.stdin.write(fleet_lab.hosts("a.good.test", "b.good.test"))
+        process.stdin.flush()  # and the pipe stays open: the writer is thinking
+        deadline = time.monotonic() + 30
+        while not (out.exists() and out.read_text().count("\n") == 2):
+            assert time.monotonic() < deadline, "the targets already piped in were not checked while stdin stayed open"
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(5)
+    assert process.returncode == 130, stderr
+    assert sorted(json.loads(line)["target"]["name"] for line in out.read_text().splitlines()) == [
+        "a.good.test", "b.good.test"]
+    assert "Traceback" not in stderr

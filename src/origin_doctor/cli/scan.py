@@ -5,14 +5,16 @@ progress, JSON Lines as targets finish, a summary, and fleet findings across nam
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import click
 from rich.console import Console
@@ -121,9 +123,10 @@ def scan(fleet_file: str, fmt: str | None, concurrency: int, per_address: int, w
         except OSError as exc:
             raise InputError(f"{jsonl_path}: cannot write ({exc.strerror or exc})") from exc
     forked = fork_workers(workers or (1 if probe.get("debug") else default_workers(fleet.total)))
+    items = run.items(fleet.entries, fleet.source)
     try:
-        code = asyncio.run(run.main(run.items(fleet.entries, fleet.source), fleet.source, fleet.total, concurrency,
-                                    per_address, forked, as_json, jsonl, show_progress=not no_progress))
+        code = asyncio.run(run.main(read_in_thread(items) if fleet_file == "-" else items, fleet.source, fleet.total,
+                                    concurrency, per_address, forked, as_json, jsonl, show_progress=not no_progress))
         if html_path is not None:
             run.write_html(html_path)
     finally:
@@ -133,6 +136,40 @@ def scan(fleet_file: str, fmt: str | None, concurrency: int, per_address: int, w
         if run.html_spool is not None:
             run.html_spool.close()
     sys.exit(code)
+
+
+_T = TypeVar("_T")
+_READ_AHEAD = 1024
+
+
+async def read_in_thread(items: Iterator[_T]) -> AsyncIterator[_T]:
+    """The items of a blocking iterator, read by a thread of their own: a pipe on stdin may pause
+    for as long as its writer likes, and meanwhile the probes, the result lines and Ctrl-C must go
+    on. The thread is a daemon, so an interrupted run does not wait for the pipe's next line."""
+    loop = asyncio.get_running_loop()
+    arrived: asyncio.Queue[tuple[bool, Any]] = asyncio.Queue()
+    room = threading.Semaphore(_READ_AHEAD)
+
+    def read() -> None:
+        outcome: tuple[bool, Any] = (False, None)
+        try:
+            for item in items:
+                room.acquire()
+                loop.call_soon_threadsafe(arrived.put_nowait, (True, item))
+        except BaseException as exc:  # noqa: BLE001 - handed to the event loop, which raises it
+            outcome = (False, exc)
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits any more
+            loop.call_soon_threadsafe(arrived.put_nowait, outcome)
+
+    threading.Thread(target=read, name="fleet-input", daemon=True).start()
+    while True:
+        more, value = await arrived.get()
+        if not more:
+            if value is not None:
+                raise value
+            return
+        room.release()
+        yield value
 
 
 def _readable(entries: Iterable[Any], source: str) -> Iterator[Any]:
@@ -212,7 +249,8 @@ class _Scan:
             self.bad_lines.append(message)
         self.stderr.print(Text(f"error: {message}", style="red"), soft_wrap=True, highlight=False)
 
-    async def main(self, items: Iterator[Target | tuple[Target, CheckOptions]], source: str, total: int | None,
+    async def main(self, items: Iterator[Target | tuple[Target, CheckOptions]]
+                   | AsyncIterator[Target | tuple[Target, CheckOptions]], source: str, total: int | None,
                    concurrency: int, per_address: int, forked: list[ForkedWorker], as_json: bool,
                    jsonl: IO[str] | None,
                    show_progress: bool) -> int:
