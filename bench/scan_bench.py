@@ -24,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -193,10 +194,10 @@ REFERENCE_PREFIX = "reference: pyOpenSSL handshake+verify"
 REFERENCE_CONCURRENCY = 64
 
 
-async def _floor(hosts: Path, ca: Path, concurrency: int) -> dict[str, float]:
-    context = ssl.create_default_context(cafile=str(ca))
-    lines = hosts.read_text().split()
-    work = iter(lines)
+async def _handshake_loop(hosts: Path, concurrency: int,
+                          handshake: Callable[[str, int], Awaitable[None]]) -> dict[str, float]:
+    """`concurrency` tasks taking the next line each; a handshake that raises counts as failed."""
+    work = iter(hosts.read_text().split())
     ok = 0
     failed = 0
 
@@ -206,17 +207,25 @@ async def _floor(hosts: Path, ca: Path, concurrency: int) -> dict[str, float]:
             name, _, port = line.rpartition(":")
             try:
                 async with asyncio.timeout(10):
-                    _, writer = await asyncio.open_connection("127.0.0.1", int(port), ssl=context,
-                                                              server_hostname=name)
-                    writer.close()
-                    await writer.wait_closed()
+                    await handshake(name, int(port))
                 ok += 1
-            except (OSError, TimeoutError, ssl.SSLError):
+            except (OSError, TimeoutError):  # ssl.SSLError and the probes' TlsError are OSErrors
                 failed += 1
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return {"ok": ok, "failed": failed, "seconds": time.perf_counter() - started}
+
+
+async def _floor(hosts: Path, ca: Path, concurrency: int) -> dict[str, float]:
+    context = ssl.create_default_context(cafile=str(ca))
+
+    async def handshake(name: str, port: int) -> None:
+        _, writer = await asyncio.open_connection("127.0.0.1", port, ssl=context, server_hostname=name)
+        writer.close()
+        await writer.wait_closed()
+
+    return await _handshake_loop(hosts, concurrency, handshake)
 
 
 async def _floor_pyopenssl(hosts: Path, ca: Path, concurrency: int) -> dict[str, float]:
@@ -227,30 +236,15 @@ async def _floor_pyopenssl(hosts: Path, ca: Path, concurrency: int) -> dict[str,
     context = SSL.Context(SSL.TLS_CLIENT_METHOD)
     context.set_verify(SSL.VERIFY_PEER)
     context.load_verify_locations(str(ca))
-    lines = hosts.read_text().split()
-    work = iter(lines)
-    ok = 0
-    failed = 0
 
-    async def worker() -> None:
-        nonlocal ok, failed
-        for line in work:
-            name, _, port = line.rpartition(":")
-            conn = None
-            try:
-                async with asyncio.timeout(10):
-                    conn = await Connection.open("127.0.0.1", int(port))
-                    await conn.start_tls(context, name)
-                ok += 1
-            except (OSError, TimeoutError):
-                failed += 1
-            finally:
-                if conn is not None:
-                    conn.close()
+    async def handshake(name: str, port: int) -> None:
+        conn = await Connection.open("127.0.0.1", port)
+        try:
+            await conn.start_tls(context, name)
+        finally:
+            conn.close()
 
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return {"ok": ok, "failed": failed, "seconds": time.perf_counter() - started}
+    return await _handshake_loop(hosts, concurrency, handshake)
 
 
 def run_sslyze(targets: list[tuple[str, int]], ca: Path) -> Run:

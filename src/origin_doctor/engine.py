@@ -13,7 +13,7 @@ import time
 import traceback
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from origin_doctor.analyze import network as judge_net
 from origin_doctor.analyze.cert import check_chain
@@ -380,6 +380,19 @@ async def _guarded(ctx: _Context, target: Target) -> TargetResult:
 WAITING_PER_SLOT = 4
 
 
+_Item = TypeVar("_Item")
+
+
+async def each_item(items: Iterable[_Item] | AsyncIterable[_Item]) -> AsyncIterator[_Item]:
+    """The items of a plain or an async iterable, taken lazily."""
+    if isinstance(items, AsyncIterable):
+        async for item in items:
+            yield item
+    else:
+        for item in items:
+            yield item
+
+
 async def check_targets(targets: Iterable[Target | tuple[Target, CheckOptions]]
                         | AsyncIterable[Target | tuple[Target, CheckOptions]], options: CheckOptions,
                         concurrency: int = 64, per_address: int = 0) -> AsyncIterator[TargetResult]:
@@ -409,20 +422,12 @@ async def check_targets(targets: Iterable[Target | tuple[Target, CheckOptions]]
         finally:
             gate.release()
 
-    async def items() -> AsyncIterator[Target | tuple[Target, CheckOptions]]:
-        if isinstance(targets, AsyncIterable):
-            async for item in targets:
-                yield item
-        else:
-            for item in targets:
-                yield item
-
     source_failed: list[Exception] = []
 
     async def produce() -> None:
         async with asyncio.TaskGroup() as group:
             try:
-                async for item in items():
+                async for item in each_item(targets):
                     target, target_ctx = (item[0], context_for(item[1])) if isinstance(item, tuple) else (item, ctx)
                     await gate.acquire()
                     group.create_task(one(target_ctx, target))

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from origin_doctor.codes import finding
-from origin_doctor.engine import CheckOptions, check_targets
+from origin_doctor.engine import CheckOptions, check_targets, each_item
 from origin_doctor.model import Target
 from origin_doctor.report.json import result_line
 from origin_doctor.result import TargetResult
@@ -231,15 +231,6 @@ class _Worker:
 _BATCH = 64
 
 
-async def _each(items: Iterable[Item] | AsyncIterable[Item]) -> AsyncIterator[Item]:
-    if isinstance(items, AsyncIterable):
-        async for item in items:
-            yield item
-    else:
-        for item in items:
-            yield item
-
-
 async def _feed(items: Iterable[Item] | AsyncIterable[Item], options: CheckOptions, share: tuple[int, int],
                 pool: list[_Worker],
                 results: asyncio.Queue[list[tuple[TargetResult, str]] | None]) -> None:
@@ -250,7 +241,7 @@ async def _feed(items: Iterable[Item] | AsyncIterable[Item], options: CheckOptio
             worker.outgoing.append(("start", options, share))
             worker.send()
         seq = -1
-        async for item in _each(items):
+        async for item in each_item(items):
             seq += 1
             target, own = item if isinstance(item, tuple) else (item, None)
             worker = pool[zlib.crc32(target.origin.encode()) % len(pool)]
