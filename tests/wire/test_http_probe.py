@@ -110,3 +110,24 @@ async def test_the_probe_connection_speaks_ipv6_too(server_context: ssl.SSLConte
     reply = b"HTTP/1.1 204 No Content\r\n\r\n"
     obs = await probe(server_context, reply, piece=4, host="::1")
     assert (obs.status, obs.error) == (204, None)
+
+
+@pytest.mark.parametrize(("server_hostname", "expected"), [
+    ("origin.test", "origin.test"), ("bücher.test", "xn--bcher-kva.test"), ("127.0.0.1", None), ("::1", None)])
+async def test_sni_is_sent_as_pythons_ssl_sends_it(server_context: ssl.SSLContext, server_hostname: str,
+                                                    expected: str | None) -> None:
+    """A name goes out IDNA-encoded; an address is not a host name and sends no SNI (RFC 6066)."""
+    seen: list[str | None] = []
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    trustme.CA().issue_cert("origin.test").configure_cert(ctx)
+    ctx.sni_callback = lambda _sock, name, _ctx: seen.append(name)  # type: ignore[func-returns-value]
+    server = await asyncio.start_server(lambda _r, w: w.close(), "127.0.0.1", 0, ssl=ctx)
+    async with server:
+        tcp, conn = await tcp_probe.connect("127.0.0.1", server.sockets[0].getsockname()[1], 2.0, 1)
+        assert conn is not None, tcp
+        try:
+            tls = await tls_probe.handshake(conn, permissive_context(), server_hostname, 2.0)
+        finally:
+            tcp_probe.close(conn)
+    assert tls.ok, tls
+    assert seen == [expected]

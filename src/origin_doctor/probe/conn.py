@@ -21,6 +21,8 @@ import struct
 
 from OpenSSL import SSL
 
+from origin_doctor.model import parse_ip
+
 READ_CHUNK = 65536
 _INBOX_PAUSE = 4 * READ_CHUNK  # stop reading a peer that sends faster than the probe reads
 RESET_ON_CLOSE = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close with a reset
@@ -51,6 +53,14 @@ def tls_error(exc: SSL.Error) -> TlsError:
     reason = text.upper().replace(" ", "_")
     kind = TlsEOFError if reason == "UNEXPECTED_EOF_WHILE_READING" else TlsError
     return kind(reason, f"[SSL: {reason}] {text}")
+
+
+def _sni_bytes(name: str) -> bytes:
+    """The SNI as Python's ssl sends it: IDNA (an internationalized name as its xn-- form)."""
+    try:
+        return name.encode("idna")
+    except UnicodeError:  # a label IDNA refuses (too long, empty): send the text as it is
+        return name.encode("utf-8")
 
 
 class Connection:
@@ -89,8 +99,8 @@ class Connection:
         """Run the TLS handshake. TlsError for what the peer or OpenSSL refuses (TlsEOFError
         when the peer closes during it)."""
         tls = SSL.Connection(context, None)
-        if server_hostname:
-            tls.set_tlsext_host_name(server_hostname.encode("ascii", "replace"))
+        if server_hostname and parse_ip(server_hostname) is None:  # SNI names hosts, never addresses
+            tls.set_tlsext_host_name(_sni_bytes(server_hostname))
         tls.set_connect_state()
         while True:
             try:
