@@ -183,7 +183,10 @@ def _client_context(lowest: int, highest: int) -> SSL.Context:
     ctx.set_verify(SSL.VERIFY_NONE)
     ctx.set_min_proto_version(lowest)
     ctx.set_max_proto_version(highest)
-    ctx.set_options(SSL.OP_NO_COMPRESSION)
+    # The options Python's ssl gives a client (OpenSSL's interoperability workarounds, such as
+    # padding a ClientHello of 256-511 bytes, but with CBC's empty fragments), so the handshake
+    # looks the same as it did through Python's ssl.
+    ctx.set_options((SSL.OP_ALL & ~SSL.OP_DONT_INSERT_EMPTY_FRAGMENTS) | SSL.OP_NO_COMPRESSION)
     return ctx
 
 
