@@ -187,7 +187,23 @@ def _client_context(lowest: int, highest: int) -> SSL.Context:
     # padding a ClientHello of 256-511 bytes, but with CBC's empty fragments), so the handshake
     # looks the same as it did through Python's ssl.
     ctx.set_options((SSL.OP_ALL & ~SSL.OP_DONT_INSERT_EMPTY_FRAGMENTS) | SSL.OP_NO_COMPRESSION)
+    _offer_groups(ctx, CLASSIC_GROUPS)
     return ctx
+
+
+# OpenSSL 3.0's default groups, which Python's ssl offered. OpenSSL 3.5 and later lead with the
+# hybrid X25519MLKEM768 and send its 1,216-byte key share: a 1,680-byte ClientHello, where some
+# old origins and middleboxes fail (this list: 517 bytes, as before).
+CLASSIC_GROUPS = "X25519:P-256:X448:P-521:P-384:ffdhe2048:ffdhe3072:ffdhe4096:ffdhe6144:ffdhe8192"
+
+
+def _offer_groups(ctx: SSL.Context, groups: str) -> None:
+    # pyOpenSSL has no public call for the client's groups; cryptography's binding, which
+    # pyOpenSSL itself drives, has SSL_CTX_set1_curves_list (OpenSSL's older name for it).
+    from OpenSSL._util import lib
+
+    if lib.SSL_CTX_set1_curves_list(ctx._context, groups.encode("ascii")) != 1:  # noqa: SLF001
+        raise ProfileError(f"OpenSSL refused the group list {groups!r}")
 
 
 @functools.lru_cache(maxsize=32)
