@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from pathlib import Path
 
 import pytest
 import trustme
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from origin_doctor.probe import http as http_probe
 from origin_doctor.probe import tcp as tcp_probe
@@ -131,3 +134,41 @@ async def test_sni_is_sent_as_pythons_ssl_sends_it(server_context: ssl.SSLContex
             tcp_probe.close(conn)
     assert tls.ok, tls
     assert seen == [expected]
+
+
+def _with_negative_serial(der: bytes) -> bytes:
+    """The certificate with its serial number's sign bit set: OpenSSL takes it, cryptography warns
+    (RFC 5280 forbids it) or, in later versions, refuses it. The signature no longer matches,
+    which a handshake without verification does not look at."""
+    tbs = 4 if der[1] == 0x82 else 2  # Certificate SEQUENCE header
+    at = tbs + (4 if der[tbs + 1] == 0x82 else 2)  # TBSCertificate SEQUENCE header
+    at += 5  # [0] EXPLICIT version 3
+    assert der[at] == 0x02  # the serial INTEGER
+    serial = bytearray(der)
+    serial[at + 2] |= 0x80
+    return bytes(serial)
+
+
+async def test_the_chain_is_taken_as_openssl_received_it(tmp_path: Path) -> None:
+    """A certificate that OpenSSL accepts and cryptography objects to comes back byte for byte;
+    judging it is the analysis's job, not the handshake's."""
+    ca = trustme.CA()
+    issued = ca.issue_cert("origin.test")
+    leaf = x509.load_pem_x509_certificate(issued.cert_chain_pems[0].bytes())
+    odd = _with_negative_serial(leaf.public_bytes(serialization.Encoding.DER))
+    chain = tmp_path / "chain.pem"
+    chain.write_text(ssl.DER_cert_to_PEM_cert(odd))
+    key = tmp_path / "key.pem"
+    key.write_bytes(issued.private_key_pem.bytes())
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(chain, key)
+    server = await asyncio.start_server(lambda _r, w: w.close(), "127.0.0.1", 0, ssl=ctx)
+    async with server:
+        tcp, conn = await tcp_probe.connect("127.0.0.1", server.sockets[0].getsockname()[1], 2.0, 1)
+        assert conn is not None, tcp
+        try:
+            tls = await tls_probe.handshake(conn, permissive_context(), "origin.test", 2.0)
+        finally:
+            tcp_probe.close(conn)
+    assert tls.ok, tls
+    assert tls.chain == (odd,)

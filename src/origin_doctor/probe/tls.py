@@ -7,8 +7,7 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-from cryptography.hazmat.primitives import serialization
-from OpenSSL import SSL
+from OpenSSL import SSL, crypto
 
 from origin_doctor.probe.conn import Connection, TlsEOFError, TlsError
 
@@ -26,9 +25,10 @@ class TlsObservation:
 
 
 def peer_chain(tls: SSL.Connection) -> tuple[bytes, ...]:
-    """The chain as sent, unverified, leaf first, as DER."""
-    return tuple(cert.public_bytes(serialization.Encoding.DER)
-                 for cert in tls.get_peer_cert_chain(as_cryptography=True) or ())
+    """The chain as sent, unverified, leaf first, as DER. Taken from OpenSSL without going through
+    cryptography's parser, which refuses (or warns about) certificates OpenSSL takes: judging them
+    is the analysis's job, which names a certificate it cannot parse."""
+    return tuple(crypto.dump_certificate(crypto.FILETYPE_ASN1, cert) for cert in tls.get_peer_cert_chain() or ())
 
 
 _NOT_TLS_REASONS = {"WRONG_VERSION_NUMBER", "UNKNOWN_PROTOCOL", "HTTP_REQUEST", "PACKET_LENGTH_TOO_LONG",
