@@ -130,7 +130,10 @@ class Connection:
         if tls is None:
             await self._send_raw(data)
             return
-        tls.sendall(data)
+        try:
+            tls.sendall(data)
+        except SSL.Error as exc:  # the session is already broken (an alert came in meanwhile)
+            raise tls_error(exc) from None
         await self._flush(tls)
 
     async def recv(self, limit: int = READ_CHUNK) -> bytes:
