@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import warnings
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from origin_doctor.probe import http as http_probe
 from origin_doctor.probe import tcp as tcp_probe
 from origin_doctor.probe import tls as tls_probe
-from origin_doctor.profile import permissive_context
+from origin_doctor.profile import load_profile, permissive_context, profile_context
 
 LIMIT = 20480
 
@@ -172,3 +173,27 @@ async def test_the_chain_is_taken_as_openssl_received_it(tmp_path: Path) -> None
             tcp_probe.close(conn)
     assert tls.ok, tls
     assert tls.chain == (odd,)
+
+
+@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1])
+async def test_old_origins_still_complete_a_handshake(version: ssl.TLSVersion) -> None:
+    """CloudFront still offers TLS 1.0 and 1.1 to origins, so the probe's OpenSSL (cryptography's
+    build, not the system's) must still speak them, with both the profile's and the permissive client."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    trustme.CA().issue_cert("origin.test").configure_cert(ctx)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # Python deprecates these versions
+        ctx.minimum_version = ctx.maximum_version = version
+    ctx.set_ciphers("ALL:@SECLEVEL=0")
+    server = await asyncio.start_server(lambda _r, w: w.close(), "127.0.0.1", 0, ssl=ctx)
+    seen = []
+    async with server:
+        for client in (profile_context(load_profile("cloudfront")), permissive_context()):
+            tcp, conn = await tcp_probe.connect("127.0.0.1", server.sockets[0].getsockname()[1], 2.0, 1)
+            assert conn is not None, tcp
+            try:
+                seen.append(await tls_probe.handshake(conn, client, "origin.test", 2.0))
+            finally:
+                tcp_probe.close(conn)
+    expected = "TLSv1" if version == ssl.TLSVersion.TLSv1 else "TLSv1.1"
+    assert [(t.ok, t.version) for t in seen] == [(True, expected), (True, expected)], seen
