@@ -1,6 +1,7 @@
 """A scan spread over worker processes (TLS in Python is CPU-bound): the parent shards targets by
 origin name, so each worker keeps its own DNS answers and address limits, and reads pickled results
-back over pipes as they finish (both ways in frames of several). One worker means no processes at all: the engine runs in place.
+back over pipes as they finish (both ways in frames of several). One worker means no processes at
+all: the engine runs in place.
 
 Workers are forked before the parent starts its event loop, so they begin with every module
 already imported (a spawned interpreter spent ~0.15 s of CPU importing the engine, inside the run).
